@@ -16,14 +16,20 @@ export interface SimulatorOptions {
   port?: number;
   host?: string;
   mode?: SimulatorMode;
-  /** OAuth clients accepted by POST /oauth/token. Default: one client, see DEFAULT_CLIENT. */
-  clients?: { id: string; secret: string }[];
+  /** OAuth clients accepted by POST /oauth/token (lifetime per client, as on the platform). Default: DEFAULT_CLIENT. */
+  clients?: { id: string; secret: string; tokenLifetimeSeconds?: number }[];
   /** Access token lifetime in seconds (the platform allows 300 to 172800). Default 86399. */
   tokenLifetimeSeconds?: number;
   /** Notification channel lifetime in seconds (24 h on the platform). */
   channelLifetimeSeconds?: number;
   /** Server heartbeat interval on notification sockets, ms (about 30 s on the platform). */
   heartbeatMs?: number;
+  /** API requests allowed per token per window (the platform: 300 per minute). 0 turns the limit off. */
+  rateLimitPerMinute?: number;
+  /** Length of the rate-limit window, ms (60 000 on the platform; tests shorten it). */
+  rateLimitWindowMs?: number;
+  /** Path prefixes the per-token limit skips: the guides' own endpoints that document their own limits. */
+  rateLimitExempt?: string[];
 }
 
 export const DEFAULT_CLIENT = { id: 'sim-client-id', secret: 'sim-client-secret' };
@@ -66,6 +72,8 @@ export class GenesysSimulator extends EventEmitter {
   private readonly closers: (() => void | Promise<void>)[] = [];
   private server: http.Server | null = null;
   private readonly sockets = new Set<Duplex>();
+  /** Per-token fixed rate-limit windows. */
+  private readonly rateWindows = new Map<string, { count: number; resetAt: number }>();
 
   constructor(opts: SimulatorOptions = {}) {
     super();
@@ -77,6 +85,9 @@ export class GenesysSimulator extends EventEmitter {
       tokenLifetimeSeconds: opts.tokenLifetimeSeconds ?? 86399,
       channelLifetimeSeconds: opts.channelLifetimeSeconds ?? 86400,
       heartbeatMs: opts.heartbeatMs ?? 30000,
+      rateLimitPerMinute: opts.rateLimitPerMinute ?? 300,
+      rateLimitWindowMs: opts.rateLimitWindowMs ?? 60_000,
+      rateLimitExempt: opts.rateLimitExempt ?? ['/api/v2/eventstreams/', '/api/v2/events/'],
     };
     registerRoutes(this);
   }
@@ -123,6 +134,21 @@ export class GenesysSimulator extends EventEmitter {
   /** Makes every issued token invalid at once (a test's "token revoked" / 401 mid-run). */
   revokeAllTokens(): void {
     this.tokens.clear();
+    this.rateWindows.clear();
+  }
+
+  /** Changes the per-token API rate limit (0 = off); running windows restart. */
+  setRateLimit(perWindow: number, windowMs = this.opts.rateLimitWindowMs): void {
+    this.opts.rateLimitPerMinute = perWindow;
+    this.opts.rateLimitWindowMs = windowMs;
+    this.rateWindows.clear();
+  }
+
+  /** Delays every answer on paths starting with pathPrefix by ms until the returned function is called. */
+  injectDelay(pathPrefix: string, ms: number): () => void {
+    const d = { pathPrefix, ms };
+    this.faults.delays.push(d);
+    return () => { const i = this.faults.delays.indexOf(d); if (i >= 0) this.faults.delays.splice(i, 1); };
   }
 
   /** Queues a fault: the next `count` requests whose path starts with pathPrefix get `status`. */
@@ -185,10 +211,12 @@ export class GenesysSimulator extends EventEmitter {
         if (!m) continue;
         this.tally(`${r.method} ${r.pattern.source}`);
         this.tally(`${req.method} ${url.pathname}`);
-        if (r.auth && !this.checkToken(req)) {
+        const token = r.auth ? this.checkToken(req) : null;
+        if (r.auth && !token) {
           sendJson(res, 401, { message: 'Invalid login credentials.', code: 'bad.credentials', status: 401 });
           return;
         }
+        if (token && !this.withinRateLimit(token, url.pathname, res)) return;
         const params: Record<string, string> = {};
         r.keys.forEach((k, i) => { params[k] = decodeURIComponent(m[i + 1]); });
         let body: any;
@@ -203,6 +231,33 @@ export class GenesysSimulator extends EventEmitter {
     } catch (err) {
       if (!res.headersSent) sendJson(res, 500, { message: String((err as Error).message), code: 'internal.server.error', status: 500 });
     }
+  }
+
+  /** Counts one API request against its token; answers 429 (platform body, Retry-After) when over the limit. */
+  private withinRateLimit(token: string, path: string, res: http.ServerResponse): boolean {
+    const limit = this.opts.rateLimitPerMinute;
+    if (!(limit > 0) || this.opts.rateLimitExempt.some((p) => path.startsWith(p))) return true;
+    const now = Date.now();
+    let w = this.rateWindows.get(token);
+    if (!w || now >= w.resetAt) {
+      if (this.rateWindows.size > 10_000) for (const [t, old] of this.rateWindows) if (now >= old.resetAt) this.rateWindows.delete(t);
+      w = { count: 0, resetAt: now + this.opts.rateLimitWindowMs };
+      this.rateWindows.set(token, w);
+    }
+    w.count++;
+    const resetSeconds = Math.max(1, Math.ceil((w.resetAt - now) / 1000));
+    const headers = {
+      'inin-ratelimit-count': String(Math.min(w.count, limit)),
+      'inin-ratelimit-allowed': String(limit),
+      'inin-ratelimit-reset': String(resetSeconds),
+    };
+    if (w.count > limit) {
+      this.tally(`429 ${path}`);
+      sendJson(res, 429, faultBody(429, resetSeconds), { ...headers, 'retry-after': String(resetSeconds) });
+      return false;
+    }
+    for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+    return true;
   }
 
   private tally(key: string): void {
