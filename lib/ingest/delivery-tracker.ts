@@ -60,6 +60,8 @@ export class DeliveryTracker {
       resolve,
       timer: setTimeout(() => this.finish(key, false), timeoutMs),
     };
+    // A waiting delivery must not keep the process alive on its own (a closed source cancels it).
+    entry.timer.unref();
     this.pending.set(key, entry);
     this.unsettledEvents += expected;
     return { ids, result };
@@ -77,6 +79,11 @@ export class DeliveryTracker {
     this.unsettledEvents--;
     this.countRate();
     if (entry.remaining <= 0) this.finish(key, true);
+  }
+
+  /** Ends the deliveries of these ids now as failed (a source closing before they settled). */
+  cancel(ids: string[]): void {
+    for (const id of ids) this.finish(id.slice(0, id.lastIndexOf('.')), false);
   }
 
   /** Settlements still awaited across all open deliveries (the backpressure gauge). */
@@ -112,5 +119,8 @@ export class DeliveryTracker {
   }
 }
 
-/** The process-wide tracker: every node of this package loaded in one Node-RED shares it. */
-export const deliveryTracker = new DeliveryTracker();
+/** The process-wide tracker: every node of this package loaded in one Node-RED shares it. Kept on a
+ *  global symbol so that a second copy of this module (a function node's external module, a test
+ *  loading sources beside dist) settles the same deliveries. */
+const TRACKER_KEY = Symbol.for('node-red-contrib-genesys-cloud-kafka.deliveryTracker');
+export const deliveryTracker: DeliveryTracker = ((globalThis as any)[TRACKER_KEY] ??= new DeliveryTracker());

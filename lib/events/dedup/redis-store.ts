@@ -1,0 +1,161 @@
+// Shared dedup window in Redis so that active-active Node-RED instances (guide 001) agree: one atomic
+// `SET <prefix><key> 1 NX PX <window>` per event, auto-pipelined by ioredis (every claim issued in the
+// same tick goes out as one pipeline). A local LRU remembers this instance's own claims: it answers
+// repeats without a round trip and is the window while Redis is unreachable (fail-open); claims made
+// then are written back to Redis (SET NX) when it returns. Never blocks: commands time out, nothing
+// queues while Redis is known down, and ioredis reconnects by itself with capped backoff.
+import { EventEmitter } from 'node:events';
+import { Redis, type RedisOptions } from 'ioredis';
+import { MemoryDedupStore } from './memory-store';
+import { DUPLICATE, UNIQUE, type ClaimResult, type DedupStore } from './types';
+
+export type FailMode = 'open' | 'closed';
+export type RedisHealth = 'connecting' | 'ready' | 'down' | 'closed';
+
+export interface RedisDedupOptions {
+  url: string;
+  password?: string;
+  /** Prepended to every key, e.g. "genesys:dedup:" (one window per prefix). */
+  keyPrefix?: string;
+  windowMs: number;
+  /** open: pass events through on the local window while Redis is down; closed: answer 'error'. */
+  failMode: FailMode;
+  /** Per-command timeout (default 1000 ms): a hung Redis never holds an event longer. */
+  commandTimeoutMs?: number;
+  connectTimeoutMs?: number;
+  /** Reconnect backoff cap (default 2000 ms). */
+  reconnectMaxDelayMs?: number;
+  /** Bound of the local window (default 100000 keys). */
+  localMaxEntries?: number;
+  /** Extra ioredis options (tls, db, username, ...). */
+  redisOptions?: RedisOptions;
+}
+
+/**
+ * Events: 'health' (RedisHealth, Error | undefined) on every change; 'writeback' (count) after
+ * local claims were copied to Redis.
+ */
+export class RedisDedupStore extends EventEmitter implements DedupStore {
+  readonly kind = 'redis' as const;
+  readonly redis: Redis;
+  readonly local: MemoryDedupStore;
+  private readonly prefix: string;
+  private readonly windowMs: number;
+  private readonly failMode: FailMode;
+  private _health: RedisHealth = 'connecting';
+  private lastError: Error | undefined;
+
+  constructor(opts: RedisDedupOptions) {
+    super();
+    this.prefix = opts.keyPrefix ?? '';
+    this.windowMs = Math.max(1, Math.round(opts.windowMs));
+    this.failMode = opts.failMode;
+    this.local = new MemoryDedupStore({ windowMs: this.windowMs, maxEntries: opts.localMaxEntries ?? 100_000 });
+    const maxDelay = opts.reconnectMaxDelayMs ?? 2000;
+    this.redis = new Redis(opts.url, {
+      ...(opts.password ? { password: opts.password } : {}),
+      connectionName: 'genesys-dedup',
+      enableAutoPipelining: true,
+      // Claims only queue while the first connection is being made (bounded by commandTimeout);
+      // once Redis is known down, claim() does not send at all.
+      enableOfflineQueue: true,
+      maxRetriesPerRequest: 1,
+      autoResendUnfulfilledCommands: false,
+      commandTimeout: opts.commandTimeoutMs ?? 1000,
+      // A Redis that accepts but stops answering: drop the socket so that claims fail fast (health down).
+      socketTimeout: 3 * (opts.commandTimeoutMs ?? 1000),
+      connectTimeout: opts.connectTimeoutMs ?? 5000,
+      retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times - 1, 10), maxDelay),
+      ...opts.redisOptions,
+    });
+    this.redis.on('ready', () => { this.setHealth('ready'); void this.writeBack(); });
+    this.redis.on('error', (err: Error) => { this.lastError = err; });
+    this.redis.on('close', () => { if (this._health !== 'closed') this.setHealth('down', this.lastError); });
+    this.redis.on('reconnecting', () => { if (this._health !== 'closed') this.setHealth('down', this.lastError); });
+  }
+
+  get health(): RedisHealth {
+    return this._health;
+  }
+
+  async claim(key: string): Promise<ClaimResult> {
+    // Our own recent claims are duplicates for sure (same window as the Redis key).
+    if (this.local.has(key)) return DUPLICATE;
+    if (this._health === 'down' || this._health === 'closed') return this.fallback(key, this.downError());
+    let reply: unknown;
+    try {
+      reply = await this.redis.set(this.prefix + key, '1', 'PX', this.windowMs, 'NX');
+    } catch (err) {
+      return this.fallback(key, err as Error);
+    }
+    if (reply !== 'OK') return DUPLICATE;
+    this.local.claimSync(key);
+    return UNIQUE;
+  }
+
+  private fallback(key: string, error: Error): ClaimResult {
+    if (this.failMode === 'closed') return { outcome: 'error', error };
+    return { outcome: this.local.claimSync(key, true) ? 'unique' : 'duplicate', degraded: true, error };
+  }
+
+  private downError(): Error {
+    const e = new Error(`Redis unreachable${this.lastError ? `: ${this.lastError.message}` : ''}`);
+    (e as any).code = (this.lastError as any)?.code ?? 'ECONNREFUSED';
+    return e;
+  }
+
+  private setHealth(h: RedisHealth, err?: Error): void {
+    if (this._health === h) return;
+    this._health = h;
+    this.emit('health', h, err);
+  }
+
+  /** Copies keys claimed locally during an outage into Redis, so the other instances see them too. */
+  private async writeBack(): Promise<void> {
+    const pending = this.local.takeLocalOnly();
+    if (pending.length === 0) return;
+    const results = await Promise.allSettled(pending.map(([key, left]) => this.redis.set(this.prefix + key, '1', 'PX', left, 'NX')));
+    this.emit('writeback', results.filter((r) => r.status === 'fulfilled').length);
+  }
+
+  /** Resolves once Redis answered (or rejects after timeoutMs); for startup checks and tests. */
+  ready(timeoutMs = 5000): Promise<void> {
+    if (this._health === 'ready') return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => { this.off('health', onHealth); reject(this.downError()); }, timeoutMs);
+      const onHealth = (h: RedisHealth): void => {
+        if (h !== 'ready') return;
+        clearTimeout(timer);
+        this.off('health', onHealth);
+        resolve();
+      };
+      this.on('health', onHealth);
+    });
+  }
+
+  /** Deletes this prefix's keys (tests, and an operator's "reset window"); needs a prefix. */
+  async clear(): Promise<number> {
+    if (!this.prefix) throw new Error('clear() needs a key prefix');
+    let cursor = '0';
+    let n = 0;
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.prefix.replace(/[*?[\]\\]/g, '\\$&')}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) n += await this.redis.unlink(...keys);
+    } while (cursor !== '0');
+    this.local.clear();
+    return n;
+  }
+
+  /** Closes the connection: QUIT when connected (bounded), else a plain disconnect. */
+  async close(): Promise<void> {
+    if (this._health === 'closed') return;
+    const wasReady = this._health === 'ready';
+    this.setHealth('closed');
+    if (wasReady) {
+      await Promise.race([this.redis.quit().catch(() => undefined), new Promise((r) => setTimeout(r, 1000).unref())]);
+    }
+    this.redis.disconnect();
+    await this.local.close();
+  }
+}

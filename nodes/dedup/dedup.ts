@@ -1,0 +1,150 @@
+// dedup node: one pass per event key within a window (guide 000), in process or shared through
+// Redis by active-active Node-RED instances (guide 001). Output 1 unique, output 2 duplicates,
+// output 3 messages it could not decide about (no key; Redis down in fail-closed mode).
+// A dropped duplicate is settled for webhook acknowledgement. Logic: lib/events/dedup.
+import type { NodeAPI, Node, NodeDef, NodeMessageInFlow } from 'node-red';
+import {
+  compileKey, createDedupStore, MemoryDedupStore, RedisDedupStore, DEFAULT_KEY_PREFIX, DEFAULT_MAX_ENTRIES, DEFAULT_WINDOW_SECONDS,
+  type ClaimResult, type DedupStore, type KeyFn, type KeyMode, type RedisHealth,
+} from '../../lib/events/dedup';
+import { deliveryTracker } from '../../lib/ingest/delivery-tracker';
+
+interface DedupDef extends NodeDef {
+  keyMode?: KeyMode;
+  key?: string;
+  window?: string | number;
+  store?: 'memory' | 'redis';
+  maxEntries?: string | number;
+  redisUrl?: string;
+  keyPrefix?: string;
+  failMode?: 'open' | 'closed';
+  commandTimeout?: string | number;
+  duplicates?: 'output' | 'drop';
+  settleCount?: string | number;
+}
+
+type Msg = NodeMessageInFlow & Record<string, any>;
+const STATUS_INTERVAL_MS = 1000;
+
+export = function (RED: NodeAPI): void {
+  function DedupNode(this: Node<{ redisPassword?: string }>, config: DedupDef) {
+    RED.nodes.createNode(this, config);
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- Node-RED's usual node handle for callbacks
+    const node = this;
+    const dropDuplicates = config.duplicates === 'drop';
+    const settleCount = Math.max(1, Math.floor(Number(config.settleCount) || 1));
+    const failMode = config.failMode === 'closed' ? 'closed' : 'open';
+    const counts = { unique: 0, duplicate: 0, failed: 0 };
+    let statusTimer: NodeJS.Timeout | null = null;
+    let setupError: string | undefined;
+    let warnedFull = false;
+    let keyOf: KeyFn = () => undefined;
+    let store: DedupStore | undefined;
+
+    try {
+      keyOf = compileKey(config.keyMode ?? 'auto', config.key ?? '');
+      store = createDedupStore({
+        store: config.store === 'redis' ? 'redis' : 'memory',
+        windowSeconds: config.window === undefined || config.window === '' ? DEFAULT_WINDOW_SECONDS : Number(config.window),
+        maxEntries: Number(config.maxEntries) || DEFAULT_MAX_ENTRIES,
+        redisUrl: config.redisUrl || undefined,
+        redisPassword: node.credentials?.redisPassword || undefined,
+        keyPrefix: config.keyPrefix || DEFAULT_KEY_PREFIX,
+        failMode,
+        commandTimeoutMs: Number(config.commandTimeout) || undefined,
+      });
+    } catch (err) {
+      setupError = (err as Error).message;
+      node.error(RED._('dedup.errors.config', { error: setupError }));
+      node.status({ fill: 'red', shape: 'ring', text: 'dedup.status.config' });
+    }
+    const memory = store instanceof MemoryDedupStore ? store : undefined;
+    const redis = store instanceof RedisDedupStore ? store : undefined;
+
+    const showStatus = (): void => {
+      statusTimer = null;
+      if (setupError) return;
+      const n = { unique: counts.unique, duplicate: counts.duplicate, failed: counts.failed };
+      const health: RedisHealth | undefined = redis?.health;
+      if (health === 'connecting') node.status({ fill: 'grey', shape: 'ring', text: 'dedup.status.connecting' });
+      else if (health === 'down') {
+        node.status(failMode === 'open'
+          ? { fill: 'yellow', shape: 'ring', text: RED._('dedup.status.downOpen', n) }
+          : { fill: 'red', shape: 'ring', text: RED._('dedup.status.downClosed', n) });
+      } else if (memory && memory.prematureEvictions > 0) {
+        if (!warnedFull) { warnedFull = true; node.warn(RED._('dedup.warn.full', { max: memory.maxEntries })); }
+        node.status({ fill: 'yellow', shape: 'dot', text: RED._('dedup.status.full', n) });
+      } else node.status({ fill: 'green', shape: 'dot', text: RED._(redis ? 'dedup.status.redis' : 'dedup.status.memory', n) });
+    };
+    const touchStatus = (): void => {
+      if (!statusTimer) statusTimer = setTimeout(showStatus, STATUS_INTERVAL_MS);
+    };
+    showStatus();
+
+    redis?.on('health', (h: RedisHealth, err?: Error) => {
+      if (h === 'down') {
+        node.warn(RED._(failMode === 'open' ? 'dedup.warn.downOpen' : 'dedup.warn.downClosed', { error: err?.message ?? 'connection lost' }));
+      } else if (h === 'ready') node.log(RED._('dedup.log.ready'));
+      showStatus();
+    });
+
+    const wired = (output: number): boolean => ((node as any).wires?.[output]?.length ?? 0) > 0;
+
+    /** Output 3 when wired, else done(err) so that Catch nodes see it: never silently lost. */
+    const fail = (msg: Msg, send: (m: any) => void, done: (err?: Error) => void, reason: string, code: string, message: string): void => {
+      counts.failed++;
+      touchStatus();
+      msg.error = { reason, code, message, source: { id: node.id, type: node.type, name: node.name } };
+      if (wired(2)) { send([null, null, msg]); done(); return; }
+      const err = new Error(message) as Error & { reason?: string; code?: string };
+      err.reason = reason;
+      err.code = code;
+      done(err);
+    };
+
+    const decide = (msg: Msg, key: string, r: ClaimResult, send: (m: any) => void, done: (err?: Error) => void): void => {
+      if (r.outcome === 'error') {
+        fail(msg, send, done, 'transport', 'redis-unavailable', RED._('dedup.errors.redis', { error: r.error?.message ?? 'unknown' }));
+        return;
+      }
+      const duplicate = r.outcome === 'duplicate';
+      msg.dedup = { key, duplicate, ...(r.degraded ? { degraded: true } : {}) };
+      touchStatus();
+      if (!duplicate) {
+        counts.unique++;
+        send([msg, null, null]);
+      } else {
+        counts.duplicate++;
+        // Dropped (or sent to an output nothing listens on): this node is the event's last stop.
+        if (dropDuplicates || !wired(1)) for (let i = 0; i < settleCount; i++) deliveryTracker.settle(msg as { genesys?: { deliveryId?: string } }, 'duplicate');
+        if (!dropDuplicates) send([null, msg, null]);
+      }
+      done();
+    };
+
+    node.on('input', (msg: Msg, send, done) => {
+      if (!store) {
+        fail(msg, send, done, 'validation', 'config', RED._('dedup.errors.config', { error: setupError ?? '' }));
+        return;
+      }
+      let key: string | undefined;
+      try { key = keyOf(msg); } catch { key = undefined; }
+      if (key === undefined) {
+        fail(msg, send, done, 'validation', 'no-key', RED._('dedup.errors.noKey', { mode: config.keyMode ?? 'auto', key: config.key ?? '' }));
+        return;
+      }
+      if (memory) { decide(msg, key, { outcome: memory.claimSync(key) ? 'unique' : 'duplicate' }, send, done); return; }
+      store.claim(key).then((r) => decide(msg, key, r, send, done), (err) => done(err));
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      if (statusTimer) clearTimeout(statusTimer);
+      statusTimer = null;
+      redis?.removeAllListeners('health');
+      const closing = store ? store.close() : Promise.resolve();
+      closing.catch(() => undefined).then(() => { node.status({}); done(); });
+    });
+  }
+
+  RED.nodes.registerType('dedup', DedupNode as any, { credentials: { redisPassword: { type: 'password' } } });
+};

@@ -1,0 +1,92 @@
+// normalize node: a Genesys source event in, the normalized interaction event out (output 1),
+// failures with the reason and the failing path out (output 2, never dropped), and optionally the
+// untouched raw event with the same key (output 3) for guide 000's raw + normalized dual write.
+// The mapping and validation live in lib/events/normalize.
+import type { NodeAPI, Node, NodeDef, NodeMessageInFlow } from 'node-red';
+import { normalizeEvent, SHAPES, type NormalizeFailure, type ShapeName } from '../../lib/events/normalize';
+
+interface NormalizeDef extends NodeDef {
+  shape?: 'auto' | ShapeName;
+  rawOutput?: boolean;
+}
+
+/** Status is refreshed at most this often: at 10k events/s a status per message would flood the editor. */
+const STATUS_INTERVAL_MS = 1000;
+
+export = function (RED: NodeAPI): void {
+  function NormalizeNode(this: Node, config: NormalizeDef) {
+    RED.nodes.createNode(this, config);
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- Node-RED's usual node handle for callbacks
+    const node = this;
+    const shape = config.shape && config.shape !== 'auto' && config.shape in SHAPES ? config.shape : undefined;
+    const rawOutput = config.rawOutput === true;
+    let normalized = 0;
+    let failed = 0;
+    let lastFailure = '';
+    let statusTimer: NodeJS.Timeout | null = null;
+
+    const showStatus = (): void => {
+      statusTimer = null;
+      node.status({
+        fill: failed ? 'yellow' : 'green',
+        shape: 'dot',
+        text: RED._(failed ? 'normalize.status.countsFailed' : 'normalize.status.counts', { ok: normalized, failed, last: lastFailure }),
+      });
+    };
+    const touchStatus = (): void => {
+      if (!statusTimer) statusTimer = setTimeout(showStatus, STATUS_INTERVAL_MS);
+    };
+    // The error output counts as handled only when something is wired to it; else Catch nodes get it.
+    const errorOutputWired = (): boolean => ((node as any).wires?.[1]?.length ?? 0) > 0;
+
+    node.on('input', (msg: NodeMessageInFlow & Record<string, any>, send, done) => {
+      let result: ReturnType<typeof normalizeEvent>;
+      try {
+        result = normalizeEvent(msg.payload, msg.genesys, { shape });
+      } catch (err) {
+        // normalizeEvent returns failures as values; this is a bug guard, still never a lost message.
+        result = { ok: false, error: { reason: 'validation', code: 'unknown-shape', path: '', message: String((err as Error)?.message ?? err) } };
+      }
+      if (result.ok) {
+        normalized++;
+        touchStatus();
+        const raw = msg.payload;
+        const key = result.event.conversation_id;
+        // The raw copy is built before msg changes; Node-RED clones it for its wire anyway.
+        const rawMsg = rawOutput ? { ...msg, payload: raw, key } : null;
+        msg.payload = result.event;
+        msg.key = key;
+        send(rawOutput ? [msg, null, rawMsg] : [msg, null]);
+        done();
+        return;
+      }
+      failed++;
+      const e: NormalizeFailure = result.error;
+      lastFailure = e.path || e.code;
+      touchStatus();
+      msg.error = {
+        reason: e.reason, code: e.code, message: e.message, path: e.path,
+        ...(e.sourcePath ? { sourcePath: e.sourcePath } : {}), ...(e.shape ? { shape: e.shape } : {}),
+        source: { id: node.id, type: node.type, name: node.name },
+      };
+      if (errorOutputWired()) {
+        send(rawOutput ? [null, msg, null] : [null, msg]);
+        done();
+      } else {
+        const err = new Error(e.message) as Error & { reason?: string; path?: string };
+        err.reason = e.reason;
+        err.path = e.path;
+        done(err);
+      }
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      if (statusTimer) clearTimeout(statusTimer);
+      statusTimer = null;
+      node.status({});
+      done();
+    });
+  }
+
+  RED.nodes.registerType('normalize', NormalizeNode);
+};
