@@ -8,6 +8,7 @@ import {
   type ClaimResult, type DedupStore, type KeyFn, type KeyMode, type RedisHealth,
 } from '../../lib/events/dedup';
 import { deliveryTracker } from '../../lib/ingest/delivery-tracker';
+import { nodeMetrics, releaseNode } from '../../lib/metrics';
 
 interface DedupDef extends NodeDef {
   keyMode?: KeyMode;
@@ -35,6 +36,7 @@ export = function (RED: NodeAPI): void {
     const settleCount = Math.max(1, Math.floor(Number(config.settleCount) || 1));
     const failMode = config.failMode === 'closed' ? 'closed' : 'open';
     const counts = { unique: 0, duplicate: 0, failed: 0 };
+    const metrics = nodeMetrics(node, ['received', 'sent', 'duplicates', 'failed']);
     let statusTimer: NodeJS.Timeout | null = null;
     let setupError: string | undefined;
     let warnedFull = false;
@@ -93,6 +95,7 @@ export = function (RED: NodeAPI): void {
     /** Output 3 when wired, else done(err) so that Catch nodes see it: never silently lost. */
     const fail = (msg: Msg, send: (m: any) => void, done: (err?: Error) => void, reason: string, code: string, message: string): void => {
       counts.failed++;
+      metrics.failed++;
       touchStatus();
       msg.error = { reason, code, message, source: { id: node.id, type: node.type, name: node.name } };
       if (wired(2)) { send([null, null, msg]); done(); return; }
@@ -112,9 +115,11 @@ export = function (RED: NodeAPI): void {
       touchStatus();
       if (!duplicate) {
         counts.unique++;
+        metrics.sent++;
         send([msg, null, null]);
       } else {
         counts.duplicate++;
+        metrics.duplicates++;
         // Dropped (or sent to an output nothing listens on): this node is the event's last stop.
         if (dropDuplicates || !wired(1)) for (let i = 0; i < settleCount; i++) deliveryTracker.settle(msg as { genesys?: { deliveryId?: string } }, 'duplicate');
         if (!dropDuplicates) send([null, msg, null]);
@@ -123,6 +128,7 @@ export = function (RED: NodeAPI): void {
     };
 
     node.on('input', (msg: Msg, send, done) => {
+      metrics.received++;
       if (!store) {
         fail(msg, send, done, 'validation', 'config', RED._('dedup.errors.config', { error: setupError ?? '' }));
         return;
@@ -134,10 +140,11 @@ export = function (RED: NodeAPI): void {
         return;
       }
       if (memory) { decide(msg, key, { outcome: memory.claimSync(key) ? 'unique' : 'duplicate' }, send, done); return; }
-      store.claim(key).then((r) => decide(msg, key, r, send, done), (err) => done(err));
+      store.claim(key).then((r) => decide(msg, key, r, send, done), (err) => { metrics.failed++; done(err); });
     });
 
-    node.on('close', (_removed: boolean, done: () => void) => {
+    node.on('close', (removed: boolean, done: () => void) => {
+      releaseNode(node.id, removed);
       if (statusTimer) clearTimeout(statusTimer);
       statusTimer = null;
       redis?.removeAllListeners('health');

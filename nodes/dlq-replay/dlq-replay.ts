@@ -7,6 +7,7 @@ import { DlqReplayer, type ReplayStart, type ReplaySummary } from '../../lib/kaf
 import { DEFAULT_DLQ_TOPIC, type ParsedDeadLetter } from '../../lib/kafka/dlq-record';
 import { toKafkaJsConfig, type KafkaClientSettings } from '../../lib/kafka/config';
 import { deliveryTracker } from '../../lib/ingest/delivery-tracker';
+import { nodeMetrics, releaseNode } from '../../lib/metrics';
 
 interface DlqReplayDef extends NodeDef {
   broker: string;
@@ -42,6 +43,7 @@ export = function (RED: NodeAPI): void {
     const t = (key: string, vars?: Record<string, string | number>): string => RED._(key, vars as any);
     const broker = RED.nodes.getNode(config.broker) as unknown as { settings?: KafkaClientSettings } | null;
     const settleTimeoutMs = Math.max(1000, Number(config.settleTimeoutMs) || 30_000);
+    const metrics = nodeMetrics(node, ['sent']);
     let running: { replayer: DlqReplayer; done: Promise<void> } | null = null;
     let closing = false;
 
@@ -57,6 +59,7 @@ export = function (RED: NodeAPI): void {
     }
 
     async function deliver(batch: ParsedDeadLetter[]): Promise<void> {
+      metrics.sent += batch.length;
       if (config.commitAfter === 'sent') {
         for (const d of batch) node.send([toMsg(d), null]);
         return;
@@ -116,8 +119,9 @@ export = function (RED: NodeAPI): void {
       node.on('close', () => clearTimeout(timer));
     }
 
-    node.on('close', (_removed: boolean, done: () => void) => {
+    node.on('close', (removed: boolean, done: () => void) => {
       closing = true;
+      releaseNode(node.id, removed);
       const r = running;
       if (!r) { done(); return; }
       r.replayer.stop();

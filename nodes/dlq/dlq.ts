@@ -12,6 +12,7 @@ import { dlqStatus } from '../../lib/kafka/dlq-status';
 import { DeadLetterSpool, SpoolFullError } from '../../lib/kafka/spool';
 import type { KafkaBrokerApi, ProducerHandle, ProducerStatus, ConnectionState } from '../../lib/kafka/producer';
 import { deliveryTracker } from '../../lib/ingest/delivery-tracker';
+import { growth, nodeMetrics, releaseNode } from '../../lib/metrics';
 
 interface DlqDef extends NodeDef {
   broker: string;
@@ -85,6 +86,17 @@ export = function (RED: NodeAPI): void {
       writer: ready,
     });
 
+    // The handler and writer count for themselves; a scrape copies their growth.
+    const metrics = nodeMetrics(node, ['received', 'dlqRetries', 'failed', 'kafkaAcks']);
+    const byReason = growth((reason, n) => metrics.deadLetter(reason, n));
+    const totals = growth((name, n) => { metrics[name as 'dlqRetries' | 'failed' | 'kafkaAcks'] += n; });
+    metrics.probe(() => {
+      const w = (writer as DeadLetterWriter | null)?.stats();
+      byReason(handler.counters.byReason);
+      totals({ dlqRetries: handler.counters.retried, failed: handler.counters.failed, kafkaAcks: w ? w.kafka + w.drained : 0 });
+      return { inFlight: handler.counters.pendingRetries, spoolDepth: w?.spoolDepth ?? 0 };
+    });
+
     function onState(s: ProducerStatus): void {
       if (s.state === 'connected' && state !== 'connected') writer?.kick();
       state = s.state;
@@ -109,6 +121,7 @@ export = function (RED: NodeAPI): void {
     updateStatus();
 
     node.on('input', (msg: NodeMessageInFlow, send, done) => {
+      metrics.received++;
       const m = msg as any;
       if (m.error?.source?.id === node.id) {
         // This node's own failure came back through a Catch node: it was reported once already.
@@ -140,6 +153,7 @@ export = function (RED: NodeAPI): void {
         if (removed && left > 0) node.warn(t('dlq.errors.removed-with-spool', { count: left, dir: spoolDir }));
         await spool?.close(1000);
       })().catch((err: Error) => node.warn(err.message)).finally(() => {
+        releaseNode(node.id, removed);
         if (statusTimer) clearTimeout(statusTimer);
         statusTimer = null;
         done();

@@ -5,6 +5,7 @@ import type { NodeAPI, Node, NodeDef } from 'node-red';
 import { resolveEndpoints, type EndpointSettings, type GenesysEndpoints } from '../../lib/genesys/regions';
 import { TokenManager, type TokenStatus } from '../../lib/genesys/token-manager';
 import { GenesysApiClient } from '../../lib/genesys/api-client';
+import { health, nodeMetrics, releaseNode } from '../../lib/metrics';
 import type { GenesysConfigNode } from './types';
 
 interface GenesysConfigDef extends NodeDef, EndpointSettings {
@@ -68,7 +69,11 @@ export = function (RED: NodeAPI): void {
       for (const user of this.users.values()) user.status(st);
     };
 
+    const metrics = nodeMetrics(this, ['tokenRefreshes', 'tokenFailures', 'rateLimited']);
     this.tokenManager.on('state', (s: TokenStatus) => {
+      // Every new token emits 'ready' (new expiry); every failed token request 'retrying' or 'failed'.
+      if (s.state === 'ready') metrics.tokenRefreshes++;
+      else if (s.state === 'retrying' || s.state === 'failed') metrics.tokenFailures++;
       fanOut();
       if (s.state === 'failed') this.error(RED._('genesys-config.errors.login', { error: s.error ?? '' }));
       else if (s.state === 'retrying') {
@@ -76,23 +81,39 @@ export = function (RED: NodeAPI): void {
       }
     });
     this.tokenManager.on('refreshError', (e: { error: string; retryInMs: number }) => {
+      metrics.tokenFailures++;
       this.warn(RED._('genesys-config.errors.refresh', { seconds: Math.ceil(e.retryInMs / 1000), error: e.error }));
     });
     this.api.on('throttled', (e: { path: string; retryAfterMs: number }) => {
+      metrics.rateLimited++;
       this.debug(`rate limited on ${e.path}, waiting ${e.retryAfterMs} ms`);
     });
 
+    // Health: ready while the login holds a token; only while some node uses this config.
+    const component = {
+      type: 'genesys-config', name: this.name || this.endpoints?.apiBase || '',
+      check: () => {
+        const s = this.tokenManager.status;
+        return { ready: s.state === 'ready', detail: s.error ? `${s.state}: ${s.error}` : s.state };
+      },
+    };
     this.register = (user: Node) => {
       this.users.set(user.id, user);
       user.status(statusFor(this.tokenManager.status) as any);
-      if (this.users.size === 1) this.tokenManager.start();
+      if (this.users.size === 1) {
+        health.register(this.id, component);
+        this.tokenManager.start();
+      }
     };
     this.deregister = (user: Node, done?: () => void) => {
       this.users.delete(user.id);
+      if (this.users.size === 0) health.deregister(this.id, component);
       if (done) done();
     };
 
-    this.on('close', (_removed: boolean, done: () => void) => {
+    this.on('close', (removed: boolean, done: () => void) => {
+      health.deregister(this.id, component);
+      releaseNode(this.id, removed);
       this.tokenManager.close();
       this.api.close();
       this.users.clear();

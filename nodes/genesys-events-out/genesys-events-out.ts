@@ -11,6 +11,7 @@ import {
   type AuditRecord, type IngestError, type SubmitResult,
 } from '../../lib/genesys/ingest';
 import type { TokenStatus } from '../../lib/genesys/token-manager';
+import { nodeMetrics, releaseNode } from '../../lib/metrics';
 import type { GenesysConfigNode } from '../genesys-config/types';
 
 interface EventsOutDef extends NodeDef {
@@ -96,6 +97,8 @@ export = function (RED: NodeAPI): void {
       retry: config.retryInitialMs ? { initialMs: config.retryInitialMs, maxMs: config.retryMaxMs ?? config.retryInitialMs * 8, minMs: 1 } : undefined,
     });
     const pipeline = new IngestPipeline(sender, dedup);
+    const metrics = nodeMetrics(node, ['received', 'sent', 'failed', 'duplicates']);
+    metrics.probe(() => ({ inFlight: sender.queued }));
 
     const auditMode = config.audit || 'off';
     let auditFile: AuditFile | null = null;
@@ -144,7 +147,10 @@ export = function (RED: NodeAPI): void {
       let prepared;
       try {
         prepared = prepareEvents(msg.payload);
+        metrics.received += prepared.events.length;
       } catch (err) {
+        metrics.received++;
+        metrics.failed++;
         if (err instanceof InvalidPayloadError) out.ingest = { errors: err.problems };
         noteError(RED._('genesys-events-out.status.invalid'));
         done(err as Error);
@@ -152,6 +158,9 @@ export = function (RED: NodeAPI): void {
       }
       pipeline.submit(prepared).then((r: SubmitResult) => {
         out.ingest = { accepted: r.accepted, duplicates: r.duplicates, batchIds: r.batchIds };
+        metrics.sent += r.accepted;
+        metrics.duplicates += r.duplicates;
+        metrics.failed += r.failed.length;
         if (r.failed.length === 0) {
           send([out, null]);
           done();
@@ -165,7 +174,7 @@ export = function (RED: NodeAPI): void {
       }).catch((err: Error) => done(err));
     });
 
-    node.on('close', (_removed: boolean, done: () => void) => {
+    node.on('close', (removed: boolean, done: () => void) => {
       clearInterval(ticker);
       cfg.tokenManager.off('state', onToken);
       const closeMs = Math.min(MAX_CLOSE_MS, num(config.closeTimeout, 10) * 1000);
@@ -174,7 +183,7 @@ export = function (RED: NodeAPI): void {
         .then(() => auditFile?.close())
         .then(() => dedup?.close())
         .catch((err: Error) => node.warn(err.message))
-        .finally(() => { node.status({}); cfg.deregister(node, done); });
+        .finally(() => { releaseNode(node.id, removed); node.status({}); cfg.deregister(node, done); });
     });
   }
 

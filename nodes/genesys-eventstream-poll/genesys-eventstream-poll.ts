@@ -11,6 +11,7 @@ import { EventStreamPoller, type EventStreamSubscriptionSpec } from '../../lib/g
 import type { PolledEvent, PollLoop, PollSource, PollStatus } from '../../lib/genesys/eventstream/poll-loop';
 import type { TokenStatus } from '../../lib/genesys/token-manager';
 import { deliveryTracker } from '../../lib/ingest/delivery-tracker';
+import { health, nodeMetrics, releaseNode } from '../../lib/metrics';
 import type { GenesysConfigNode } from '../genesys-config/types';
 
 interface EventStreamPollDef extends NodeDef {
@@ -93,6 +94,7 @@ export = function (RED: NodeAPI): void {
         initialLookbackMs: num(config.lookback, 60) * 60_000, settleMs: num(config.settle, 120) * 1000,
       });
 
+    const metrics = nodeMetrics(node, ['received', 'sent']);
     const ackTimeoutMs = (num(config.ackTimeout, 30) || 30) * 1000;
     const closing = new AbortController();
     const topicName = (): string => (mode === 'eventstream' ? (poller as EventStreamPoller).stream : 'analytics.conversations.details');
@@ -106,6 +108,8 @@ export = function (RED: NodeAPI): void {
         node.send({ payload: e.payload, key: e.key, genesys } as NodeMessage);
       });
       rate.count += events.length;
+      metrics.received += events.length;
+      metrics.sent += events.length;
       if (!delivery) return;
       const aborted = new Promise<never>((_, reject) => closing.signal.addEventListener('abort', () => reject(new Error('closed')), { once: true }));
       const r = await Promise.race([delivery.result, aborted]);
@@ -149,15 +153,29 @@ export = function (RED: NodeAPI): void {
       node.error(err.message, { payload: { code: err.code, status: err.status, message: err.message, body: err.body }, genesys: meta } as NodeMessage);
     });
 
+    // Ready once a poll was answered and until one fails; a 429 backoff is throttling, not an outage.
+    let answered = false;
+    poller.on('page', () => { answered = true; });
+    poller.on('status', (s: PollStatus) => { if (s.state === 'error' || (s.state === 'backoff' && s.status !== 429)) answered = false; });
+    const unregisterHealth = health.register(node.id, {
+      type: 'genesys-eventstream-poll', name: node.name,
+      check: () => ({ ready: answered, detail: (answered ? '' : 'no answer yet: ') + last.state + (last.status ? ` (${last.status})` : '') + (last.reason ? `: ${last.reason}` : '') }),
+    });
+
     cfg.register(node);
     cfg.tokenManager.on('state', onToken);
     poller.start();
 
-    node.on('close', (_removed: boolean, done: () => void) => {
+    node.on('close', (removed: boolean, done: () => void) => {
       clearInterval(ticker);
+      unregisterHealth();
       cfg.tokenManager.off('state', onToken);
       closing.abort();
-      poller.stop().catch((err) => node.warn(String(err))).finally(() => { node.status({}); cfg.deregister(node, done); });
+      poller.stop().catch((err) => node.warn(String(err))).finally(() => {
+        releaseNode(node.id, removed);
+        node.status({});
+        cfg.deregister(node, done);
+      });
     });
   }
 

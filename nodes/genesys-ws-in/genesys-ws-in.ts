@@ -13,6 +13,7 @@ import { applySubscriptionMessage, topicsOf, validateSpec, type SubscriptionSpec
 import { parseIdList } from '../../lib/genesys/channels/topics';
 import { MemoryJanitorStore, RedisJanitorStore, ZombieJanitor, type JanitorFinalize } from '../../lib/genesys/janitor';
 import type { TokenStatus } from '../../lib/genesys/token-manager';
+import { growth, health, nodeMetrics, releaseNode } from '../../lib/metrics';
 import type { GenesysConfigNode } from '../genesys-config/types';
 
 interface WsInDef extends NodeDef {
@@ -72,12 +73,15 @@ export = function (RED: NodeAPI): void {
     const reconnectMaxMs = num(config.reconnectMax, 90) * 1000;
     const reconnect = { initialMs: Math.min(2000, reconnectMaxMs / 4), maxMs: reconnectMaxMs };
     const rate = { count: 0, since: Date.now(), perSecond: 0 };
+    const metrics = nodeMetrics(node, ['received', 'sent']);
 
     const emit = (topicName: string, payload: unknown, meta: Omit<GenesysMeta, 'topicName'>): void => {
       const genesys: GenesysMeta = { ...meta, topicName };
       const key = conversationIdOf(analytics && meta.source === 'analytics-ws' ? (payload as AnalyticsEventMessage).data : payload);
       node.send({ topic: topicName, payload, ...(key ? { key } : {}), genesys } as NodeMessage);
       rate.count++;
+      metrics.received++;
+      metrics.sent++;
     };
 
     // ---- backfill after gaps, janitor for zombies (both optional) ------------------------------
@@ -159,7 +163,10 @@ export = function (RED: NodeAPI): void {
       });
       socket.on('malformed', (_raw: string, reason: string) => node.warn(RED._('genesys-ws-in.warn.malformed', { reason })));
       socket.on('server-error', (m: Record<string, unknown>) => node.warn(RED._('genesys-ws-in.warn.serverError', { message: String(m.message ?? m.code ?? '').slice(0, 200) })));
-      socket.on('gap', (g: { from: string; to: string }) => onGap({ ...g, topics: backfillTopics(), channelId: 'analytics', reason: 'analytics socket down' }));
+      socket.on('gap', (g: { from: string; to: string }) => {
+        metrics.reconnect('dropped'); // a gap is reported when the socket is open again after a drop
+        onGap({ ...g, topics: backfillTopics(), channelId: 'analytics', reason: 'analytics socket down' });
+      });
       socket.on('state', (s: AnalyticsSocketState) => {
         state = s === 'connected' ? { fill: 'green', shape: 'dot', key: 'analyticsConnected' }
           : { fill: 'yellow', shape: 'ring', key: s === 'reconnecting' ? 'analyticsReconnecting' : 'connecting' };
@@ -168,6 +175,14 @@ export = function (RED: NodeAPI): void {
       updateAnalytics = () => socket?.updateSubscription(subscription());
       socket.start();
     }
+
+    // Reconnects per reason (dropped, socket_closing, expiry, ...) from the channel manager's own counts.
+    const handovers = growth((reason, n) => { if (reason !== 'connect') metrics.reconnect(reason, n); });
+    metrics.probe(() => { if (manager) handovers(manager.stats.handovers); });
+    const unregisterHealth = health.register(node.id, {
+      type: 'genesys-ws-in', name: node.name,
+      check: () => ({ ready: state.key === 'connected' || state.key === 'analyticsConnected', detail: state.key + (state.detail?.error ? `: ${String(state.detail.error)}` : '') }),
+    });
 
     const ticker = setInterval(() => {
       const now = Date.now();
@@ -199,14 +214,16 @@ export = function (RED: NodeAPI): void {
       manager!.setTopics(topicsOf(next, templates)).then(() => { spec = next; done(); }, (err: Error) => done(err));
     });
 
-    node.on('close', (_removed: boolean, done: () => void) => {
+    node.on('close', (removed: boolean, done: () => void) => {
       clearInterval(ticker);
+      unregisterHealth();
       cfg.tokenManager.off('state', onToken);
       backfill?.stop();
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<void>((resolve) => { timer = setTimeout(resolve, 10_000); });
       Promise.race([Promise.allSettled([manager?.stop(), socket?.close(), janitor?.stop()]), timeout]).then(() => {
         clearTimeout(timer);
+        releaseNode(node.id, removed);
         node.status({});
         cfg.deregister(node, done);
       }, () => undefined);

@@ -14,6 +14,7 @@ import {
 import { testConnection, ensureTopics, redact } from '../../lib/kafka/admin';
 import { TopicCreator } from '../../lib/kafka/topic-creator';
 import { brokerStatus } from '../../lib/kafka/status';
+import { health, nodeMetrics, releaseNode } from '../../lib/metrics';
 
 interface KafkaBrokerDef extends NodeDef, BrokerNodeProperties {
   autoCreateTopics?: boolean;
@@ -50,7 +51,13 @@ export = function (RED: NodeAPI): void {
       ? new TopicCreator((topic) => ensureTopics(node.settings, [{ topic, partitions, replicationFactor }]))
       : null;
 
+    const metrics = nodeMetrics(node, []);
+    let connection: 'never' | 'up' | 'lost' = 'never';
     const fanOut = (state: ConnectionState): void => {
+      // A reconnect: connected again after losing an established connection.
+      if (state === 'connected' && connection === 'lost') metrics.reconnect('connection-lost');
+      if (state === 'connected') connection = 'up';
+      else if ((state === 'disconnected' || state === 'error') && connection === 'up') connection = 'lost';
       const s = brokerStatus(state, producer?.lastError, t);
       for (const [id, user] of Object.entries(node.users)) if (!ownStatus.has(id)) user.status(s);
     };
@@ -77,6 +84,13 @@ export = function (RED: NodeAPI): void {
       return topics ? topics.wrap(handle) : handle;
     };
 
+    // Ready when the shared producer is connected; a broker nobody uses has nothing to connect.
+    const unregisterHealth = health.register(node.id, {
+      type: 'kafka-broker', name: config.name || node.settings.brokers.join(','),
+      check: () => (!producer || producer.users === 0 ? { ready: true, detail: 'idle (no users)' }
+        : { ready: producer.state === 'connected', detail: producer.state + (producer.lastError ? `: ${redact(producer.lastError, node.settings)}` : '') }),
+    });
+
     node.release = (user: BrokerUser, flushTimeoutMs = 10_000): Promise<FlushReport> => {
       delete node.users[user.id];
       ownStatus.delete(user.id);
@@ -85,7 +99,9 @@ export = function (RED: NodeAPI): void {
       return release.finally(() => releases.delete(release));
     };
 
-    node.on('close', (_removed: boolean, done: () => void) => {
+    node.on('close', (removed: boolean, done: () => void) => {
+      unregisterHealth();
+      releaseNode(node.id, removed);
       // Users normally release first; whatever is still held gets a short last flush.
       const leftovers = Object.values(node.users).map((u) => node.release(u, 2000));
       Promise.allSettled([...releases, ...leftovers]).then(() => done(), () => done());

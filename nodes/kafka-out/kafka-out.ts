@@ -6,6 +6,7 @@ import type { KafkaBrokerApi, ProducerHandle } from '../../lib/kafka/producer';
 import { toRecord, DEFAULT_KEY_PROPERTY, type RecordMappingOptions } from '../../lib/kafka/record-mapping';
 import { producerStatus } from '../../lib/kafka/status';
 import { deliveryTracker } from '../../lib/ingest/delivery-tracker';
+import { nodeMetrics, releaseNode } from '../../lib/metrics';
 
 interface KafkaOutDef extends NodeDef {
   broker: string;
@@ -33,10 +34,12 @@ export = function (RED: NodeAPI): void {
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- Node-RED's usual node handle for callbacks
     const node = this;
     const t = (key: string): string => RED._(key);
+    const metrics = nodeMetrics(node, ['received', 'sent', 'failed', 'kafkaAcks', 'kafkaErrors']);
     const broker = RED.nodes.getNode(config.broker) as unknown as KafkaBrokerApi | null;
     if (!broker || typeof broker.acquire !== 'function') {
       node.status({ fill: 'red', shape: 'ring', text: t('kafka-out.status.no-broker') });
-      node.on('input', (_msg: NodeMessageInFlow, _send: unknown, done: (err?: Error) => void) => done(new Error(t('kafka-out.errors.no-broker'))));
+      node.on('input', (_msg: NodeMessageInFlow, _send: unknown, done: (err?: Error) => void) => { metrics.received++; metrics.failed++; done(new Error(t('kafka-out.errors.no-broker'))); });
+      node.on('close', (removed: boolean, done: () => void) => { releaseNode(node.id, removed); done(); });
       return;
     }
     const mapping: RecordMappingOptions = {
@@ -65,25 +68,32 @@ export = function (RED: NodeAPI): void {
       if (key !== shown) { shown = key; node.status(badge); }
     };
     handle.on('state', refresh);
+    metrics.probe(() => { const s = handle.status(); return { inFlight: s.queued, queued: s.waiting }; });
     const ticker = setInterval(refresh, 1000); // the rate moves without state changes
     refresh();
 
     node.on('input', (msg: NodeMessageInFlow & { kafka?: unknown }, send: (m: NodeMessageInFlow) => void, done: (err?: Error) => void) => {
+      metrics.received++;
       let record;
       try {
         record = toRecord(msg, mapping, (m, path) => RED.util.getMessageProperty(m as NodeMessageInFlow, path));
       } catch (err) {
+        metrics.failed++;
         done(err as Error);
         return;
       }
       handle.send(record).then((meta) => {
         lastFailure = undefined;
+        metrics.kafkaAcks++;
+        metrics.sent++;
         deliveryTracker.settle(msg as { genesys?: { deliveryId?: string } }, 'stored');
         msg.kafka = meta;
         send(msg);
         done();
       }, (err: Error & { topic?: string; key?: string; retriable?: boolean }) => {
         lastFailure = err.message;
+        metrics.kafkaErrors++;
+        metrics.failed++;
         refresh();
         // What a dlq node needs to file it: where it was going and whether a retry may help.
         msg.kafka = { topic: record.topic, key: err.key ?? null, error: { name: err.name, retriable: err.retriable === true } };
@@ -92,12 +102,13 @@ export = function (RED: NodeAPI): void {
       });
     });
 
-    node.on('close', (_removed: boolean, done: () => void) => {
+    node.on('close', (removed: boolean, done: () => void) => {
       clearInterval(ticker);
       handle.off('state', refresh);
       broker.release(node, flushTimeoutMs).then((report) => {
         if (report.pending > 0) node.warn(RED._('kafka-out.warn.unsent', { count: report.pending, timeout: flushTimeoutMs / 1000 }));
       }, (err: Error) => node.warn(err.message)).finally(() => {
+        releaseNode(node.id, removed);
         node.status({});
         done();
       });

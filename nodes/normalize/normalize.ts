@@ -4,6 +4,7 @@
 // The mapping and validation live in lib/events/normalize.
 import type { NodeAPI, Node, NodeDef, NodeMessageInFlow } from 'node-red';
 import { normalizeEvent, SHAPES, type NormalizeFailure, type ShapeName } from '../../lib/events/normalize';
+import { nodeMetrics, releaseNode } from '../../lib/metrics';
 
 interface NormalizeDef extends NodeDef {
   shape?: 'auto' | ShapeName;
@@ -20,6 +21,7 @@ export = function (RED: NodeAPI): void {
     const node = this;
     const shape = config.shape && config.shape !== 'auto' && config.shape in SHAPES ? config.shape : undefined;
     const rawOutput = config.rawOutput === true;
+    const metrics = nodeMetrics(node, ['received', 'sent', 'failed']);
     let normalized = 0;
     let failed = 0;
     let lastFailure = '';
@@ -40,6 +42,7 @@ export = function (RED: NodeAPI): void {
     const errorOutputWired = (): boolean => ((node as any).wires?.[1]?.length ?? 0) > 0;
 
     node.on('input', (msg: NodeMessageInFlow & Record<string, any>, send, done) => {
+      metrics.received++;
       let result: ReturnType<typeof normalizeEvent>;
       try {
         result = normalizeEvent(msg.payload, msg.genesys, { shape });
@@ -49,6 +52,7 @@ export = function (RED: NodeAPI): void {
       }
       if (result.ok) {
         normalized++;
+        metrics.sent++;
         touchStatus();
         const raw = msg.payload;
         const key = result.event.conversation_id;
@@ -61,6 +65,7 @@ export = function (RED: NodeAPI): void {
         return;
       }
       failed++;
+      metrics.failed++;
       const e: NormalizeFailure = result.error;
       lastFailure = e.path || e.code;
       touchStatus();
@@ -80,7 +85,8 @@ export = function (RED: NodeAPI): void {
       }
     });
 
-    node.on('close', (_removed: boolean, done: () => void) => {
+    node.on('close', (removed: boolean, done: () => void) => {
+      releaseNode(node.id, removed);
       if (statusTimer) clearTimeout(statusTimer);
       statusTimer = null;
       node.status({});
