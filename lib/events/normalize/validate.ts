@@ -1,15 +1,15 @@
 // Validation of normalized events against the shipped schema (schemas/interaction.schema.json):
-// ajv, draft-07, formats from ajv-formats, compiled once when this module loads. The schema keeps
+// ajv, draft-07, the RFC 3339 date-time format (lib/events/date-time.ts), compiled once when this module loads. The schema keeps
 // additionalProperties: true (guide 000's trap): a field Genesys adds tomorrow never rejects an event.
 import Ajv, { type ErrorObject } from 'ajv';
-import addFormats from 'ajv-formats';
+import { addDateTimeFormat } from '../date-time';
 import schema from '../../../schemas/interaction.schema.json';
 import type { NormalizedInteraction } from './types';
 
 export { schema as interactionSchema };
 
 const ajv = new Ajv({ allErrors: true, strict: true });
-addFormats(ajv, ['date-time']);
+addDateTimeFormat(ajv);
 const check = ajv.compile<NormalizedInteraction>(schema);
 
 export interface SchemaProblem {

@@ -1,8 +1,8 @@
 // Guide 003's interaction event (schemas/ingest-event.schema.json): validation with ajv (draft-07,
-// ajv-formats date-time, which requires a timezone), compiled once when this module loads, and the
+// RFC 3339 date-time, which requires a timezone), compiled once when this module loads, and the
 // event's identity for the dedup window. The simulator validates with the same schema.
 import Ajv, { type ErrorObject } from 'ajv';
-import addFormats from 'ajv-formats';
+import { addDateTimeFormat } from '../../events/date-time';
 import schema from '../../../schemas/ingest-event.schema.json';
 
 export { schema as ingestEventSchema };
@@ -27,7 +27,7 @@ export interface EventProblem {
 }
 
 const ajv = new Ajv({ allErrors: true, strict: true });
-addFormats(ajv, ['date-time']);
+addDateTimeFormat(ajv);
 const check = ajv.compile<IngestEvent>(schema);
 
 function pointer(e: ErrorObject): string {
