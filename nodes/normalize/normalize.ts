@@ -66,6 +66,9 @@ export = function (RED: NodeAPI): void {
       }
       failed++;
       metrics.failed++;
+      // The raw staging topic keeps everything that arrived, valid or not (and a dual-write source
+      // expecting two settlements per event gets its second one from there).
+      const rawCopy = rawOutput ? { ...msg } : null;
       const e: NormalizeFailure = result.error;
       lastFailure = e.path || e.code;
       touchStatus();
@@ -75,9 +78,10 @@ export = function (RED: NodeAPI): void {
         source: { id: node.id, type: node.type, name: node.name },
       };
       if (errorOutputWired()) {
-        send(rawOutput ? [null, msg, null] : [null, msg]);
+        send(rawOutput ? [null, msg, rawCopy] : [null, msg]);
         done();
       } else {
+        if (rawCopy) send([null, null, rawCopy]);
         const err = new Error(e.message) as Error & { reason?: string; path?: string };
         err.reason = e.reason;
         err.path = e.path;

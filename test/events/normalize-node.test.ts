@@ -64,6 +64,19 @@ describe('normalize node', () => {
     assert.equal(ok[0].payload.event_id, 'evt-push-1');
   });
 
+  it('sends the raw copy of an event that fails validation too (raw staging keeps everything received)', async () => {
+    await helper.load(normalizeNode, flow({ rawOutput: true }, [['ok'], ['failed'], ['raw']]));
+    const failed = collect('failed');
+    const raw = collect('raw');
+    const bad = goldenCases().find((c) => c.name === 'push-missing-timestamp')!;
+    helper.getNode('n').receive({ payload: bad.input, key: 'k-bad', genesys: push.genesys });
+    await until(() => failed.length === 1 && raw.length === 1);
+    assert.deepEqual(raw[0].payload, bad.input);
+    assert.equal(raw[0].key, 'k-bad');
+    assert.equal(raw[0].error, undefined);
+    assert.ok(failed[0].error.path);
+  });
+
   it('bad input goes to the error output with a reason and path, never a crash or a drop', async () => {
     await helper.load(normalizeNode, flow());
     const ok = collect('ok');
