@@ -19,7 +19,7 @@ const started = [];
 let nodeRed = null;
 let stopping = false;
 
-function log(line) { process.stdout.write(`\r\x1b[K${line}\n`); }
+function log(line) { process.stdout.write(`\r\x1b[K${String(line).trim()}\n`); }
 
 async function startGenesys() {
   if (process.env.GENESYS_CLIENT_ID) {
@@ -30,16 +30,14 @@ async function startGenesys() {
   const sim = new GenesysSimulator({ port: Number(process.env.SIMULATOR_PORT || 0) });
   await sim.start();
   started.push({ name: 'simulator', stop: () => sim.stop() });
-  let traffic = null;
-  try {
-    const { TrafficGenerator } = require(dist('simulator/traffic.js'));
-    traffic = new TrafficGenerator(sim.world, { ratePerSecond: Number(process.env.DEMO_RATE || 200), seed: 42 });
-    traffic.start();
-    started.unshift({ name: 'traffic', stop: () => traffic.stop() });
-  } catch (err) {
-    log(`simulator: no traffic generator (${err.message})`);
-  }
+  // About DEMO_RATE new conversations per second, each with several state changes.
+  const { startTraffic } = require(dist('simulator/traffic.js'));
+  const traffic = startTraffic(sim, { rate: Number(process.env.DEMO_RATE || 20), seed: 42 });
+  started.unshift({ name: 'traffic', stop: () => traffic.stop() });
   Object.assign(process.env, {
+    // The notification-channel listeners subscribe to the simulated queues and agents.
+    GENESYS_QUEUE_IDS: traffic.queues.map((q) => q.id).join(','),
+    GENESYS_USER_IDS: traffic.agents.map((a) => a.id).join(','),
     GENESYS_REGION: 'custom',
     GENESYS_BASE_URL: sim.baseUrl,
     GENESYS_CLIENT_ID: DEFAULT_CLIENT.id,
@@ -73,8 +71,9 @@ function prepareUserDir() {
   const link = path.join(userDir, 'node_modules', require(path.join(root, 'package.json')).name);
   fs.rmSync(link, { recursive: true, force: true });
   fs.symlinkSync(root, link, 'dir');
-  const flow = path.join(root, 'flows', FLOW);
-  fs.copyFileSync(flow, path.join(userDir, 'flows.json'));
+  // Node-RED starts empty; the example is deployed through the admin API once it runs, because
+  // whole-value ${VAR} credentials in a flow file are only substituted on deploy.
+  fs.writeFileSync(path.join(userDir, 'flows.json'), '[]');
   fs.rmSync(path.join(userDir, 'flows_cred.json'), { force: true });
   const port = Number(process.env.PORT || 1880);
   fs.writeFileSync(path.join(userDir, 'settings.js'), `module.exports = ${JSON.stringify({
@@ -87,7 +86,7 @@ function prepareUserDir() {
     editorTheme: { tours: false, projects: { enabled: false } },
   }, null, 2)};\n`);
   process.env.WEBHOOK_PUBLIC_URL = process.env.WEBHOOK_PUBLIC_URL || `http://127.0.0.1:${port}`;
-  process.env.WEBHOOK_SECRET = process.env.WEBHOOK_SECRET || 'demo-webhook-signing-secret';
+  process.env.WEBHOOK_SECRET = process.env.WEBHOOK_SECRET || 'demo-only-webhook-signing-secret-0123456789';
   return port;
 }
 
@@ -104,6 +103,22 @@ function startNodeRed(port) {
   });
   nodeRed.on('exit', (code) => { if (!stopping) { log(`node-red exited (${code}); see .run/node-red.log`); void stop(1); } });
   log(`node-red: pid ${nodeRed.pid}, editor at http://127.0.0.1:${port}/ (log in .run/node-red.log)`);
+}
+
+async function deployPipeline(port) {
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60000;
+  for (;;) {
+    try { if ((await fetch(`${base}/settings`)).ok) break; } catch { /* not up yet */ }
+    if (Date.now() > deadline) throw new Error('Node-RED did not answer within 60 s; see .run/node-red.log');
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  const flows = fs.readFileSync(path.join(root, 'flows', FLOW), 'utf8');
+  const res = await fetch(`${base}/flows`, {
+    method: 'POST', headers: { 'content-type': 'application/json', 'Node-RED-Deployment-Type': 'full' }, body: flows,
+  });
+  if (!res.ok) throw new Error(`deploying ${FLOW} failed: ${res.status} ${await res.text()}`);
+  log(`node-red: deployed flows/${FLOW}`);
 }
 
 async function watchKafka() {
@@ -151,5 +166,6 @@ process.on('SIGTERM', () => void stop(0));
   await startGenesys();
   const port = prepareUserDir();
   startNodeRed(port);
+  await deployPipeline(port);
   await watchKafka();
 })().catch((err) => { log(`demo failed: ${err.stack || err}`); void stop(1); });
