@@ -6,10 +6,12 @@
 // process-wide registry. Terminal steps call settle(msg, outcome):
 //   kafka-out  after the broker acknowledged the record   -> 'stored'
 //   dlq        after the dead letter is in Kafka or the fsynced spool -> 'dead-lettered'
-//   dedup      when it drops a known duplicate            -> 'duplicate'
+//   dedup      when it drops a duplicate of an event already stored -> 'duplicate'
 // A delivery opened with expectedSettlements = 2 (e.g. raw + normalized dual write) completes
 // after two settlements per event. Nothing settles a failure: if no terminal step takes an
 // event before the timeout, the delivery fails and the source answers 503 so the sender retries.
+// onDone(id, hook) tells a step in the middle (dedup) how the delivery of its message ended, so it
+// can make its claim on the event final (ok) or give it back for the sender's retry (failed).
 
 export type SettleOutcome = 'stored' | 'dead-lettered' | 'duplicate';
 
@@ -21,7 +23,17 @@ export interface DeliveryResult {
   outcomes: Record<SettleOutcome, number>;
 }
 
+/** The delivery an id belongs to (ids are "<delivery>.<index>"): equal for the events of one request or page. */
+export function deliveryOf(deliveryId: string): string {
+  return deliveryId.slice(0, deliveryId.lastIndexOf('.'));
+}
+
+/** Called once when the delivery ends: ok = every event settled; false = timeout or cancel. */
+export type DeliveryHook = (ok: boolean) => void;
+
 interface PendingDelivery {
+  /** One hook, or an array once a second one is added (most deliveries have none or one per event). */
+  hooks?: DeliveryHook | DeliveryHook[];
   remaining: number;
   expected: number;
   outcomes: Record<SettleOutcome, number>;
@@ -71,7 +83,7 @@ export class DeliveryTracker {
   settle(msgOrId: { genesys?: { deliveryId?: string } } | string | undefined, outcome: SettleOutcome): void {
     const id = typeof msgOrId === 'string' ? msgOrId : msgOrId?.genesys?.deliveryId;
     if (!id) return;
-    const key = id.slice(0, id.lastIndexOf('.'));
+    const key = deliveryOf(id);
     const entry = this.pending.get(key);
     if (!entry) return;
     entry.outcomes[outcome]++;
@@ -81,9 +93,28 @@ export class DeliveryTracker {
     if (entry.remaining <= 0) this.finish(key, true);
   }
 
+  /**
+   * Calls hook(ok) when the delivery the id belongs to ends. Hooks live on the delivery, not per id.
+   * Returns false (and never calls the hook) when that delivery is not open: already ended or unknown.
+   */
+  onDone(deliveryId: string | undefined, hook: DeliveryHook): boolean {
+    if (!deliveryId) return false;
+    const entry = this.pending.get(deliveryOf(deliveryId));
+    if (!entry) return false;
+    if (entry.hooks === undefined) entry.hooks = hook;
+    else if (typeof entry.hooks === 'function') entry.hooks = [entry.hooks, hook];
+    else entry.hooks.push(hook);
+    return true;
+  }
+
+  /** True while the delivery of this id waits for settlements. */
+  isOpen(deliveryId: string | undefined): boolean {
+    return !!deliveryId && this.pending.has(deliveryOf(deliveryId));
+  }
+
   /** Ends the deliveries of these ids now as failed (a source closing before they settled). */
   cancel(ids: string[]): void {
-    for (const id of ids) this.finish(id.slice(0, id.lastIndexOf('.')), false);
+    for (const id of ids) this.finish(deliveryOf(id), false);
   }
 
   /** Settlements still awaited across all open deliveries (the backpressure gauge). */
@@ -116,6 +147,19 @@ export class DeliveryTracker {
     clearTimeout(entry.timer);
     this.unsettledEvents -= Math.max(0, entry.remaining);
     entry.resolve({ ok, settled: entry.expected - Math.max(0, entry.remaining), expected: entry.expected, outcomes: entry.outcomes });
+    const hooks = entry.hooks;
+    if (hooks === undefined) return;
+    if (typeof hooks === 'function') runHook(hooks, ok);
+    else for (const hook of hooks) runHook(hook, ok);
+  }
+}
+
+/** A throwing hook must neither stop the others nor break the settle() call that ended the delivery. */
+function runHook(hook: DeliveryHook, ok: boolean): void {
+  try {
+    hook(ok);
+  } catch (err) {
+    process.emitWarning(`delivery hook failed: ${(err as Error)?.message ?? String(err)}`);
   }
 }
 

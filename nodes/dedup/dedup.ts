@@ -1,13 +1,16 @@
 // dedup node: one pass per event key within a window (guide 000), in process or shared through
 // Redis by active-active Node-RED instances (guide 001). Output 1 unique, output 2 duplicates,
 // output 3 messages it could not decide about (no key; Redis down in fail-closed mode).
-// A dropped duplicate is settled for webhook acknowledgement. Logic: lib/events/dedup.
+// A message whose source waits for acknowledgement (msg.genesys.deliveryId) claims its key as
+// pending until its delivery ends: stored when it succeeded, given back when it failed, so that the
+// sender's retry of an event not yet safe is never acknowledged as a duplicate. A dropped duplicate
+// of a stored event is settled for webhook acknowledgement. Logic: lib/events/dedup.
 import type { NodeAPI, Node, NodeDef, NodeMessageInFlow } from 'node-red';
 import {
   compileKey, createDedupStore, MemoryDedupStore, RedisDedupStore, DEFAULT_KEY_PREFIX, DEFAULT_MAX_ENTRIES, DEFAULT_WINDOW_SECONDS,
-  type ClaimResult, type DedupStore, type KeyFn, type KeyMode, type RedisHealth,
+  DUPLICATE, DUPLICATE_PENDING, UNIQUE, type ClaimResult, type DedupStore, type KeyFn, type KeyMode, type RedisHealth,
 } from '../../lib/events/dedup';
-import { deliveryTracker } from '../../lib/ingest/delivery-tracker';
+import { deliveryOf, deliveryTracker } from '../../lib/ingest/delivery-tracker';
 import { nodeMetrics, releaseNode } from '../../lib/metrics';
 
 interface DedupDef extends NodeDef {
@@ -105,13 +108,40 @@ export = function (RED: NodeAPI): void {
       done(err);
     };
 
-    const decide = (msg: Msg, key: string, r: ClaimResult, send: (m: any) => void, done: (err?: Error) => void): void => {
+    /** The delivery of each pending claim this node made (bounded by the deliveries in flight). */
+    const pendingBy = new Map<string, string>();
+
+    /**
+     * Ties key's claim to the message's delivery: stored once that delivery succeeded (this copy is
+     * safe); given back when it failed, if this copy made the claim (owned). A delivery that already
+     * ended before we got here failed (this copy was not settled yet), so the claim goes at once.
+     */
+    const follow = (s: DedupStore, key: string, deliveryId: string, owned: boolean): void => {
+      const delivery = deliveryOf(deliveryId);
+      if (owned) pendingBy.set(key, delivery);
+      const hook = (ok: boolean): void => {
+        if (owned && pendingBy.get(key) === delivery) pendingBy.delete(key);
+        if (ok) void s.promote(key).catch(() => undefined);
+        else if (owned) void s.release(key).catch(() => undefined);
+      };
+      if (!deliveryTracker.onDone(deliveryId, hook)) hook(false);
+    };
+
+    const decide = (msg: Msg, key: string, deliveryId: string | undefined, r: ClaimResult, send: (m: any) => void, done: (err?: Error) => void): void => {
       if (r.outcome === 'error') {
         fail(msg, send, done, 'transport', 'redis-unavailable', RED._('dedup.errors.redis', { error: r.error?.message ?? 'unknown' }));
         return;
       }
-      const duplicate = r.outcome === 'duplicate';
-      msg.dedup = { key, duplicate, ...(r.degraded ? { degraded: true } : {}) };
+      // A repeat whose first copy is still in flight (here or in another instance) and whose own sender
+      // waits for the ack passes: settling it as a duplicate would acknowledge an event that a crash
+      // could still lose. Kafka may then hold the event twice (at-least-once; consumers key on event_id).
+      // A repeat inside the delivery that made the pending claim is a plain duplicate: that delivery
+      // succeeds only once the first copy is safe too.
+      const inFlight = r.outcome === 'duplicate' && r.existing === 'pending' && deliveryId !== undefined
+        && pendingBy.get(key) !== deliveryOf(deliveryId);
+      const duplicate = r.outcome === 'duplicate' && !inFlight;
+      if (deliveryId !== undefined && !duplicate && store) follow(store, key, deliveryId, !inFlight);
+      msg.dedup = { key, duplicate, ...(inFlight ? { inFlight: true } : {}), ...(r.degraded ? { degraded: true } : {}) };
       touchStatus();
       if (!duplicate) {
         counts.unique++;
@@ -139,8 +169,15 @@ export = function (RED: NodeAPI): void {
         fail(msg, send, done, 'validation', 'no-key', RED._('dedup.errors.noKey', { mode: config.keyMode ?? 'auto', key: config.key ?? '' }));
         return;
       }
-      if (memory) { decide(msg, key, { outcome: memory.claimSync(key) ? 'unique' : 'duplicate' }, send, done); return; }
-      store.claim(key).then((r) => decide(msg, key, r, send, done), (err) => { metrics.failed++; done(err); });
+      const id = msg.genesys?.deliveryId;
+      const deliveryId = typeof id === 'string' && id !== '' ? id : undefined;
+      const pending = deliveryId !== undefined;
+      if (memory) {
+        const existing = memory.tryClaim(key, pending ? 'pending' : 'stored');
+        decide(msg, key, deliveryId, existing === undefined ? UNIQUE : existing === 'pending' ? DUPLICATE_PENDING : DUPLICATE, send, done);
+        return;
+      }
+      store.claim(key, { pending }).then((r) => decide(msg, key, deliveryId, r, send, done), (err) => { metrics.failed++; done(err); });
     });
 
     node.on('close', (removed: boolean, done: () => void) => {
@@ -148,6 +185,7 @@ export = function (RED: NodeAPI): void {
       if (statusTimer) clearTimeout(statusTimer);
       statusTimer = null;
       redis?.removeAllListeners('health');
+      pendingBy.clear();
       const closing = store ? store.close() : Promise.resolve();
       closing.catch(() => undefined).then(() => { node.status({}); done(); });
     });

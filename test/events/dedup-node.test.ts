@@ -67,14 +67,18 @@ describe('dedup node', function () {
     assert.deepEqual(dup.map((m) => m.dedup), [{ key: 'e1:1', duplicate: true }, { key: 'evt-push-1:3', duplicate: true }]);
   });
 
-  it('drop mode drops repeats and settles their webhook delivery; output mode leaves that to the flow', async () => {
+  it('drop mode drops repeats of a stored event and settles their webhook delivery; output mode leaves that to the flow', async () => {
     await helper.load(dedupNode, flow(dedup('drop', { duplicates: 'drop' }), dedup('out', {}), dedup('twice', { duplicates: 'drop', settleCount: 2 })));
     const unique = collect('unique');
     const dup = collect('dup');
-    const send = (node: string, expected = 1) => {
+    const send = async (node: string, expected = 1) => {
       const first = deliveryTracker.open(1, 300);
       const again = deliveryTracker.open(1, 300, expected);
       helper.getNode(node).receive({ payload: ev(`${node}-1`), genesys: { source: 'webhook', receivedAt: '', deliveryId: first.ids[0] } });
+      // The first copy reaches Kafka (settled 'stored' as kafka-out does): its claim becomes stored.
+      await until('first copy', () => unique.some((m) => m.genesys.deliveryId === first.ids[0]));
+      deliveryTracker.settle(first.ids[0], 'stored');
+      assert.equal((await first.result).ok, true);
       helper.getNode(node).receive({ payload: ev(`${node}-1`), genesys: { source: 'webhook', receivedAt: '', deliveryId: again.ids[0] } });
       return again.result;
     };
@@ -92,9 +96,12 @@ describe('dedup node', function () {
 
   it('a duplicate sent to an unwired second output is settled like a dropped one', async () => {
     await helper.load(dedupNode, flow(dedup('d', {}, [['unique'], [], ['undecided']])));
+    const unique = collect('unique');
     const a = deliveryTracker.open(1, 2000);
     const b = deliveryTracker.open(1, 2000);
     helper.getNode('d').receive({ payload: ev('x'), genesys: { source: 'webhook', receivedAt: '', deliveryId: a.ids[0] } });
+    await until('first copy', () => unique.length === 1);
+    deliveryTracker.settle(a.ids[0], 'stored');
     helper.getNode('d').receive({ payload: ev('x'), genesys: { source: 'webhook', receivedAt: '', deliveryId: b.ids[0] } });
     const r = await b.result;
     assert.equal(r.ok, true);

@@ -1,4 +1,5 @@
 // dedup: one answer per event key within a window, in process (memory) or shared (Redis).
+// Claims are pending until the event is safe, then stored (see README.md next to this file).
 import { MemoryDedupStore } from './memory-store';
 import { RedisDedupStore, type FailMode } from './redis-store';
 import type { DedupStore } from './types';
@@ -6,7 +7,8 @@ import type { DedupStore } from './types';
 export { compileKey, parsePath, type KeyFn, type KeyMode } from './key';
 export { MemoryDedupStore } from './memory-store';
 export { RedisDedupStore, type FailMode, type RedisHealth, type RedisDedupOptions } from './redis-store';
-export type { ClaimOutcome, ClaimResult, DedupStore } from './types';
+export { DUPLICATE, DUPLICATE_PENDING, UNIQUE } from './types';
+export type { ClaimOptions, ClaimOutcome, ClaimResult, ClaimState, DedupStore } from './types';
 
 export const DEFAULT_WINDOW_SECONDS = 300;
 export const DEFAULT_MAX_ENTRIES = 100_000;

@@ -1,13 +1,16 @@
-// Shared dedup window in Redis so that active-active Node-RED instances (guide 001) agree: one atomic
-// `SET <prefix><key> 1 NX PX <window>` per event, auto-pipelined by ioredis (every claim issued in the
-// same tick goes out as one pipeline). A local LRU remembers this instance's own claims: it answers
-// repeats without a round trip and is the window while Redis is unreachable (fail-open); claims made
-// then are written back to Redis (SET NX) when it returns. Never blocks: commands time out, nothing
-// queues while Redis is known down, and ioredis reconnects by itself with capped backoff.
+// Shared dedup window in Redis so that active-active Node-RED instances (guide 001) agree. One atomic
+// claim-or-inspect per event (redis-claims.ts: SET NX GET, or a Lua script on Redis < 7), auto-pipelined
+// by ioredis (every claim issued in the same tick goes out as one pipeline). The value is the claim's
+// state: 'p' pending (delivery in flight), anything else stored. A local LRU remembers this instance's
+// own claims: it answers repeats of stored ones without a round trip and is the window while Redis is
+// unreachable (fail-open); stored claims made then are written back (SET NX) when it returns. Never
+// blocks: commands time out, nothing queues while Redis is known down, and ioredis reconnects by
+// itself with capped backoff.
 import { EventEmitter } from 'node:events';
 import { Redis, type RedisOptions } from 'ioredis';
 import { MemoryDedupStore } from './memory-store';
-import { DUPLICATE, UNIQUE, type ClaimResult, type DedupStore } from './types';
+import { PENDING, RedisClaims, STORED } from './redis-claims';
+import { DUPLICATE, DUPLICATE_PENDING, UNIQUE, type ClaimOptions, type ClaimResult, type ClaimState, type DedupStore } from './types';
 
 export type FailMode = 'open' | 'closed';
 export type RedisHealth = 'connecting' | 'ready' | 'down' | 'closed';
@@ -38,6 +41,8 @@ export interface RedisDedupOptions {
 export class RedisDedupStore extends EventEmitter implements DedupStore {
   readonly kind = 'redis' as const;
   readonly redis: Redis;
+  /** The claim, promote and release commands (native or Lua, by server version). */
+  readonly claims: RedisClaims;
   readonly local: MemoryDedupStore;
   private readonly prefix: string;
   private readonly windowMs: number;
@@ -68,7 +73,15 @@ export class RedisDedupStore extends EventEmitter implements DedupStore {
       retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times - 1, 10), maxDelay),
       ...opts.redisOptions,
     });
-    this.redis.on('ready', () => { this.setHealth('ready'); void this.writeBack(); });
+    this.claims = new RedisClaims(this.redis);
+    // Version first (native commands), then health: claims until then use the scripts, correct everywhere.
+    this.redis.on('ready', () => {
+      void this.claims.detect().then(() => {
+        if (this._health === 'closed' || this.redis.status !== 'ready') return; // lost again meanwhile
+        this.setHealth('ready');
+        void this.writeBack();
+      });
+    });
     this.redis.on('error', (err: Error) => { this.lastError = err; });
     this.redis.on('close', () => { if (this._health !== 'closed') this.setHealth('down', this.lastError); });
     this.redis.on('reconnecting', () => { if (this._health !== 'closed') this.setHealth('down', this.lastError); });
@@ -78,24 +91,61 @@ export class RedisDedupStore extends EventEmitter implements DedupStore {
     return this._health;
   }
 
-  async claim(key: string): Promise<ClaimResult> {
-    // Our own recent claims are duplicates for sure (same window as the Redis key).
-    if (this.local.has(key)) return DUPLICATE;
-    if (this._health === 'down' || this._health === 'closed') return this.fallback(key, this.downError());
-    let reply: unknown;
+  async claim(key: string, opts?: ClaimOptions): Promise<ClaimResult> {
+    const state: ClaimState = opts?.pending ? 'pending' : 'stored';
+    const known = this.local.state(key);
+    // Our own stored claims are duplicates for sure (same window as the Redis key). Our own pending
+    // ones too for a copy that does not wait for an ack; one that does asks Redis, which may know
+    // that another instance stored the event meanwhile.
+    if (known === 'stored') return DUPLICATE;
+    if (known === 'pending' && state === 'stored') return DUPLICATE_PENDING;
+    if (this._health === 'down' || this._health === 'closed') return this.fallback(key, state, this.downError());
+    let reply: string | null;
     try {
-      reply = await this.redis.set(this.prefix + key, '1', 'PX', this.windowMs, 'NX');
+      reply = await this.claims.claim(this.prefix + key, state === 'pending' ? PENDING : STORED, this.windowMs, state === 'pending');
     } catch (err) {
-      return this.fallback(key, err as Error);
+      return this.fallback(key, state, err as Error);
     }
-    if (reply !== 'OK') return DUPLICATE;
-    this.local.claimSync(key);
-    return UNIQUE;
+    if (reply === null || reply === undefined) {
+      if (known === undefined) this.local.tryClaim(key, state);
+      return UNIQUE;
+    }
+    if (reply === PENDING) return DUPLICATE_PENDING;
+    // Another instance stored the event that our own pending claim is for: answer repeats locally now.
+    if (known === 'pending') this.local.promoteSync(key);
+    return DUPLICATE;
   }
 
-  private fallback(key: string, error: Error): ClaimResult {
-    if (this.failMode === 'closed') return { outcome: 'error', error };
-    return { outcome: this.local.claimSync(key, true) ? 'unique' : 'duplicate', degraded: true, error };
+  async promote(key: string): Promise<boolean> {
+    this.local.promoteSync(key, true);
+    if (this._health === 'down' || this._health === 'closed') return false;
+    try {
+      await this.claims.promote(this.prefix + key, this.windowMs);
+    } catch {
+      return false; // stays local-only: written back when Redis returns
+    }
+    this.local.promoteSync(key, false);
+    return true;
+  }
+
+  async release(key: string): Promise<boolean> {
+    this.local.releaseSync(key);
+    if (this._health === 'down' || this._health === 'closed') return false;
+    try {
+      await this.claims.release(this.prefix + key);
+      return true;
+    } catch {
+      return false; // the pending claim in Redis expires with its window; meanwhile retries pass
+    }
+  }
+
+  private fallback(key: string, state: ClaimState, error: Error): ClaimResult {
+    if (this.failMode === 'closed') {
+      const known = this.local.state(key);
+      return known ? (known === 'pending' ? DUPLICATE_PENDING : DUPLICATE) : { outcome: 'error', error };
+    }
+    const existing = this.local.tryClaim(key, state, true);
+    return { outcome: existing ? 'duplicate' : 'unique', ...(existing ? { existing } : {}), degraded: true, error };
   }
 
   private downError(): Error {
@@ -114,7 +164,7 @@ export class RedisDedupStore extends EventEmitter implements DedupStore {
   private async writeBack(): Promise<void> {
     const pending = this.local.takeLocalOnly();
     if (pending.length === 0) return;
-    const results = await Promise.allSettled(pending.map(([key, left]) => this.redis.set(this.prefix + key, '1', 'PX', left, 'NX')));
+    const results = await Promise.allSettled(pending.map(([key, left]) => this.redis.set(this.prefix + key, STORED, 'PX', left, 'NX')));
     this.emit('writeback', results.filter((r) => r.status === 'fulfilled').length);
   }
 

@@ -1,8 +1,9 @@
 // The dedup window in front of the ingest queue (guide 003: "a replay does not send twice"), on a
-// DedupStore from lib/events/dedup (memory LRU, or Redis SET NX PX shared by several instances).
+// DedupStore from lib/events/dedup (memory LRU, or Redis shared by several instances).
 // Guide 003 claims the key before it knows whether the event is valid or gets sent; a replay of an
-// event that failed would then be dropped as a duplicate and lost. Here a key is given back when its
-// event fails, and a repeat that arrives while the first copy is still queued shares its outcome.
+// event that failed would then be dropped as a duplicate and lost. Here the claim is pending while
+// the event is sent, stored once Genesys accepted it, and given back (released) when it failed; a
+// repeat that arrives while the first copy is still queued shares its outcome.
 import { LRUCache } from 'lru-cache';
 import type { DedupStore } from '../../events/dedup';
 import { IngestError, type EventOutcome } from './types';
@@ -11,17 +12,15 @@ export interface IngestDedupOptions {
   windowMs: number;
   /** Bound of the local "given back" set (default 100 000). */
   maxEntries?: number;
-  /** The Redis store's key prefix, to delete a given-back key there too. */
+  /** Unused: the store releases keys under its own prefix (kept for existing callers). */
   keyPrefix?: string;
 }
-
-type Releasable = DedupStore & { release?(key: string): Promise<unknown>; redis?: { del(key: string): Promise<unknown> } };
 
 export class IngestDedup {
   /** Repeats absorbed (answered from the window or joined to an in-flight copy). */
   duplicates = 0;
   private readonly inflight = new Map<string, Promise<EventOutcome>>();
-  /** Keys whose event failed: their claim still sits in the store, but a replay must pass. */
+  /** Keys whose event failed but whose claim the shared store could not forget: a replay must pass. */
   private readonly released: LRUCache<string, true>;
 
   constructor(readonly store: DedupStore, private readonly opts: IngestDedupOptions) {
@@ -45,32 +44,35 @@ export class IngestDedup {
   private async admit(key: string, send: () => Promise<EventOutcome>): Promise<EventOutcome> {
     let claim;
     try {
-      claim = await this.store.claim(key);
+      claim = await this.store.claim(key, { pending: true });
     } catch (err) {
       claim = { outcome: 'error' as const, error: err as Error };
     }
     if (claim.outcome === 'error') {
       return { ok: false, error: new IngestError(`dedup store unavailable, event not sent: ${claim.error?.message ?? 'unknown error'}`, 'unavailable') };
     }
-    if (claim.outcome === 'duplicate' && !this.released.delete(key)) {
+    // A copy in flight in another instance is a duplicate too: a failure there is reported on that copy.
+    const givenBack = this.released.delete(key);
+    if (claim.outcome === 'duplicate' && !givenBack) {
       this.duplicates++;
       return { ok: true, duplicate: true };
     }
     const outcome = await send();
-    if (!outcome.ok) await this.release(key);
+    if (outcome.ok) void this.store.promote(key).catch(() => undefined);
+    else await this.release(key);
     return outcome;
   }
 
-  /** Gives a key back: this instance lets the next copy through; a shared Redis window forgets it. */
+  /** Gives a key back: the store forgets its pending claim; if the shared store cannot be told, this instance still lets the replay through. */
   private async release(key: string): Promise<void> {
-    this.released.set(key, true);
-    const s = this.store as Releasable;
+    let forgotten = false;
     try {
-      if (typeof s.release === 'function') await s.release(key);
-      else if (s.kind === 'redis' && s.redis) await s.redis.del((this.opts.keyPrefix ?? '') + key);
+      forgotten = await this.store.release(key);
     } catch {
-      // Redis unreachable: this instance still lets the replay through; another instance may not (documented).
+      forgotten = false;
     }
+    // Redis unreachable: this instance lets the replay through; another one may not (documented).
+    if (!forgotten) this.released.set(key, true);
   }
 
   close(): Promise<void> {
