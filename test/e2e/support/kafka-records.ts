@@ -30,7 +30,7 @@ export class RecordCollector {
     try {
       await admin.createTopics({ topics: this.topics.map((topic) => ({ topic, numPartitions: 3, replicationFactor: 1 })), waitForLeaders: true });
       const start = new Map<string, { partition: number; offset: string }[]>();
-      for (const t of this.topics) start.set(t, (await admin.fetchTopicOffsets(t)).map((o) => ({ partition: o.partition, offset: o.high })));
+      for (const t of this.topics) start.set(t, (await offsetsOf(admin, t)).map((o) => ({ partition: o.partition, offset: o.high })));
       const consumer = this.kafka.consumer({ groupId: uniqueName('examples-collector'), maxWaitTimeInMs: 100 });
       this.consumer = consumer;
       await consumer.connect();
@@ -89,4 +89,16 @@ function headerStrings(h: IHeaders | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(h ?? {})) if (v !== undefined) out[k] = Array.isArray(v) ? String(v[0]) : String(v);
   return out;
+}
+
+/** Topic end offsets, retried while a just-created topic's leaders are still being elected. */
+async function offsetsOf(admin: ReturnType<Kafka['admin']>, topic: string): Promise<{ partition: number; high: string }[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await admin.fetchTopicOffsets(topic);
+    } catch (err) {
+      if (!(err as { retriable?: boolean }).retriable || attempt >= 20) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
 }
