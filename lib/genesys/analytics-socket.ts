@@ -16,6 +16,7 @@
 // message this class produces goes through redact().
 import { EventEmitter } from 'node:events';
 import { WebSocket } from 'ws';
+import { jsonTextTooDeep, MAX_JSON_DEPTH } from '../ingest/json-depth';
 import type { AnalyticsEventMessage, AnalyticsSubscribe } from './shapes';
 import type { TokenProvider } from './types';
 import { ReconnectPolicy, type ReconnectOptions } from './reconnect';
@@ -47,6 +48,8 @@ export interface AnalyticsSocketOptions {
   deadAfterMs?: number;
   /** Handshake timeout, ms. Default 15 000. */
   connectTimeoutMs?: number;
+  /** Frames above this size close the socket (ws answers 1009) and it reconnects. Default 8 MiB. */
+  maxFrameBytes?: number;
   /** Optional debug logger; receives redacted text only. */
   log?: (level: 'debug' | 'warn', message: string) => void;
 }
@@ -80,8 +83,11 @@ export class AnalyticsSocket extends EventEmitter<AnalyticsSocketEvents> {
   private retried401 = false;
   private attempt = 0;
 
+  private readonly maxFrameBytes: number;
+
   constructor(private readonly opts: AnalyticsSocketOptions) {
     super();
+    this.maxFrameBytes = opts.maxFrameBytes ?? 8 * 1024 * 1024;
     this.url = realtimeUrl(opts.apiBase);
     this.subscription = opts.subscription ?? { type: 'conversation' };
     this.policy = new ReconnectPolicy({ initialMs: 2000, maxMs: 90_000, minMs: 100, ...opts.reconnect });
@@ -136,6 +142,7 @@ export class AnalyticsSocket extends EventEmitter<AnalyticsSocketEvents> {
     const ws = new WebSocket(`${this.url}?access_token=${encodeURIComponent(token)}`, {
       handshakeTimeout: this.opts.connectTimeoutMs ?? 15_000,
       perMessageDeflate: false,
+      maxPayload: this.maxFrameBytes, // ws would otherwise buffer frames of up to 100 MiB
     });
     const conn: Connection = { ws, token, status: 0, failure: '' };
     this.conn = conn;
@@ -146,9 +153,15 @@ export class AnalyticsSocket extends EventEmitter<AnalyticsSocketEvents> {
       ws.terminate();
     });
     ws.on('open', () => this.onOpen(conn));
-    ws.on('message', (data) => this.onMessage(data.toString()));
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) { this.lastInbound = Date.now(); this.emit('malformed', '', 'binary frame'); return; }
+      this.onMessage(data.toString());
+    });
     ws.on('pong', () => { this.lastInbound = Date.now(); this.policy.reset(); });
-    ws.on('error', (err) => { conn.failure ||= redact(err.message); });
+    ws.on('error', (err: Error & { code?: string }) => {
+      conn.failure ||= redact(err.message);
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.emit('malformed', '', `oversize frame (over ${this.maxFrameBytes} bytes)`);
+    });
     ws.on('close', (code) => this.onClose(conn, code));
   }
 
@@ -190,6 +203,8 @@ export class AnalyticsSocket extends EventEmitter<AnalyticsSocketEvents> {
     this.lastInbound = Date.now();
     // A socket that delivers is healthy: the next failure starts from the initial delay again.
     this.policy.reset();
+    // Parsing copes with any depth, but Node-RED's deep clone of the message would overflow the stack.
+    if (jsonTextTooDeep(raw)) { this.emit('malformed', raw.slice(0, 200), `nested deeper than ${MAX_JSON_DEPTH} levels`); return; }
     let msg: Record<string, unknown>;
     try {
       msg = JSON.parse(raw);
@@ -205,7 +220,14 @@ export class AnalyticsSocket extends EventEmitter<AnalyticsSocketEvents> {
       const data = msg.data as Record<string, unknown> | undefined;
       if (!EVENT_TYPES.has(msg.eventType as string)) this.emit('malformed', raw, `unknown eventType ${String(msg.eventType)}`);
       else if (!data || typeof data.conversationId !== 'string' || !data.conversationId) this.emit('malformed', raw, 'event without data.conversationId');
-      else this.emit('event', msg as unknown as AnalyticsEventMessage, raw);
+      else {
+        try {
+          this.emit('event', msg as unknown as AnalyticsEventMessage, raw);
+        } catch (err) {
+          // A listener's exception would otherwise escape through ws as an uncaught exception: report it instead.
+          this.emit('malformed', raw.slice(0, 200), `event handling failed: ${(err as Error).message}`);
+        }
+      }
     } else if (msg.type === 'error') {
       this.emit('server-error', msg);
     } else {

@@ -9,10 +9,13 @@
 //                conversation it looked up) or a flattened interaction {conversationId, ...}
 //   unknown      any other JSON object: passed on untouched (forward compatible; normalize or the DLQ decide)
 import type { IncomingMessage } from 'node:http';
+import { jsonTextTooDeep, MAX_JSON_DEPTH, valueTooDeep } from './json-depth';
 
-export type BodyResult = { ok: true; body: Buffer } | { ok: false; status: 400 | 413; reason: string };
+export type BodyResult = { ok: true; body: Buffer } | { ok: false; status: 400 | 408 | 413; reason: string };
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+/** A body must arrive completely within this time after its headers (slow senders hold memory and a socket). */
+export const DEFAULT_BODY_TIMEOUT_MS = 15_000;
 
 /** null when the request's content type and encoding are acceptable, else a short reason (415). */
 export function contentTypeProblem(req: IncomingMessage): string | null {
@@ -35,9 +38,10 @@ export function contentTypeProblem(req: IncomingMessage): string | null {
 /**
  * Reads the request body up to `limit` bytes. A declared Content-Length over the limit is refused
  * before any byte is read; a chunked body stops being buffered at the limit, so a 10 MB body costs
- * at most `limit` bytes of memory. The caller answers 413 with Connection: close.
+ * at most `limit` bytes of memory. The caller answers 413 with Connection: close. A body still
+ * incomplete after `timeoutMs` (a slow sender trickling bytes) ends as 408, also with Connection: close.
  */
-export function readBody(req: IncomingMessage, limit = DEFAULT_BODY_LIMIT): Promise<BodyResult> {
+export function readBody(req: IncomingMessage, limit = DEFAULT_BODY_LIMIT, timeoutMs = DEFAULT_BODY_TIMEOUT_MS): Promise<BodyResult> {
   const declared = req.headers['content-length'];
   if (declared !== undefined) {
     const n = Number(declared);
@@ -48,9 +52,15 @@ export function readBody(req: IncomingMessage, limit = DEFAULT_BODY_LIMIT): Prom
     const chunks: Buffer[] = [];
     let size = 0;
     let done = false;
+    const timer = timeoutMs > 0 ? setTimeout(() => {
+      chunks.length = 0;
+      req.pause();
+      finish({ ok: false, status: 408, reason: `body not received within ${timeoutMs / 1000} s` });
+    }, timeoutMs) : null;
     const finish = (r: BodyResult) => {
       if (done) return;
       done = true;
+      if (timer) clearTimeout(timer);
       req.removeListener('data', onData);
       req.removeListener('end', onEnd);
       req.removeListener('error', onError);
@@ -94,20 +104,31 @@ export function consumedBody(req: IncomingMessage): { value: unknown } | { raw: 
 
 export type ParseResult = { ok: true; events: Record<string, any>[]; batched: boolean } | { ok: false; reason: string };
 
+// fatal: invalid UTF-8 is refused instead of silently becoming U+FFFD in the event (a BOM is skipped).
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 /** Parses one event or an array of events; every event must be a JSON object. */
-export function parseEvents(body: Buffer, maxEvents = 10000): ParseResult {
+export function parseEvents(body: Buffer, maxEvents = 10000, maxDepth = MAX_JSON_DEPTH): ParseResult {
   if (body.length === 0) return { ok: false, reason: 'empty body' };
+  let text: string;
+  try {
+    text = utf8.decode(body);
+  } catch {
+    return { ok: false, reason: 'body is not valid UTF-8' };
+  }
+  if (jsonTextTooDeep(text, maxDepth)) return { ok: false, reason: `body nests deeper than ${maxDepth} levels` };
   let value: unknown;
   try {
-    value = JSON.parse(body.toString('utf8'));
+    value = JSON.parse(text);
   } catch {
     return { ok: false, reason: 'body is not valid JSON' };
   }
   return eventsOf(value, maxEvents);
 }
 
-/** One event or an array of events from an already parsed body. */
-export function eventsOf(value: unknown, maxEvents = 10000): ParseResult {
+/** One event or an array of events from an already parsed body (pass maxDepth to check its nesting too). */
+export function eventsOf(value: unknown, maxEvents = 10000, maxDepth?: number): ParseResult {
+  if (maxDepth !== undefined && valueTooDeep(value, maxDepth)) return { ok: false, reason: `body nests deeper than ${maxDepth} levels` };
   if (Array.isArray(value)) {
     if (value.length === 0) return { ok: false, reason: 'empty array' };
     if (value.length > maxEvents) return { ok: false, reason: `more than ${maxEvents} events` };

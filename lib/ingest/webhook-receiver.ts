@@ -3,11 +3,14 @@
 // the route on RED.httpNode and the optional dedicated node:http listener.
 // Answers (the sender's retry policy depends on them, guide 000):
 //   200 accepted (on receipt: emitted; after delivery: every event settled)
-//   400 bad JSON/shape, 413 too big, 415 wrong content type: never retried, so only for bodies that can never succeed
+//   400 bad JSON/UTF-8/shape/nesting, 413 too big, 415 wrong content type: never retried, so only for bodies that can never succeed
+//   408 + Connection: close: the body did not arrive within bodyTimeoutMs (a slow sender)
+//   500: an unexpected failure while emitting (the sender retries; the process stays up)
 //   401 + WWW-Authenticate: token refused (the reason is counted, never told)
 //   503/429 + Retry-After: overloaded, not settled in time, or no secret configured: the sender retries
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { consumedBody, contentTypeProblem, describeEvent, eventsOf, parseEvents, readBody, DEFAULT_BODY_LIMIT, type EventInfo, type ParseResult } from './body';
+import { consumedBody, contentTypeProblem, describeEvent, eventsOf, parseEvents, readBody, DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT_MS, type EventInfo, type ParseResult } from './body';
+import { MAX_JSON_DEPTH } from './json-depth';
 import { deliveryTracker as sharedTracker, type DeliveryTracker } from './delivery-tracker';
 import type { JwtClaims, JwtFailure, JwtVerifier } from './jwt';
 
@@ -34,7 +37,11 @@ export interface WebhookReceiverOptions {
   maxUnsettled?: number;
   overloadStatus?: 503 | 429;
   bodyLimit?: number;
+  /** Time for the whole body to arrive after the headers, ms (0 = no limit). Default 15 000. */
+  bodyTimeoutMs?: number;
   maxEventsPerRequest?: number;
+  /** Deeper nesting is refused with 400 (it would overflow the stack of recursive clones downstream). Default 100. */
+  maxDepth?: number;
 }
 
 export interface ReceiverStats {
@@ -47,6 +54,10 @@ export interface ReceiverStats {
   unsupportedType: number;
   overloaded: number;
   timedOut: number;
+  /** Bodies that did not arrive in time (408). */
+  slowBodies: number;
+  /** Unexpected failures answered 500. */
+  failures: number;
 }
 
 const WWW_AUTH_MISSING = 'Bearer realm="genesys-webhook"';
@@ -55,6 +66,7 @@ const WWW_AUTH_INVALID = 'Bearer realm="genesys-webhook", error="invalid_token"'
 export class WebhookReceiver {
   readonly stats: ReceiverStats = {
     requests: 0, events: 0, authFailures: 0, authFailuresByReason: {}, badRequests: 0, tooLarge: 0, unsupportedType: 0, overloaded: 0, timedOut: 0,
+    slowBodies: 0, failures: 0,
   };
   private readonly pending = new Set<ServerResponse>();
   private readonly tracker: DeliveryTracker;
@@ -76,6 +88,18 @@ export class WebhookReceiver {
   get waiting(): number { return this.pending.size; }
 
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+    // Answered before its body arrived (401, 415, 503...): Node drains the rest to keep the connection,
+    // for as long as the sender trickles it. Bound that like a body we read ourselves.
+    res.once('finish', () => { if (!req.complete) this.limitDrain(req); });
+    // Nothing a request does may throw into the HTTP server (on the dedicated listener that is an uncaught exception).
+    try {
+      this.receive(req, res);
+    } catch {
+      this.failed(res);
+    }
+  };
+
+  private receive(req: IncomingMessage, res: ServerResponse): void {
     this.stats.requests++;
     if (this.closed) { this.retryLater(res, 503, 1); return; }
     const auth = this.opts.verifier.verifyAuthorization(req.headers.authorization);
@@ -106,24 +130,42 @@ export class WebhookReceiver {
         answer(res, 413, JSON.stringify({ error: `body over ${limit} bytes` }));
         return;
       }
-      this.parsed(res, 'raw' in consumed ? parseEvents(consumed.raw, this.opts.maxEventsPerRequest) : eventsOf(consumed.value, this.opts.maxEventsPerRequest), auth.claims);
+      const depth = this.opts.maxDepth ?? MAX_JSON_DEPTH;
+      this.parsed(res, 'raw' in consumed ? parseEvents(consumed.raw, this.opts.maxEventsPerRequest, depth) : eventsOf(consumed.value, this.opts.maxEventsPerRequest, depth), auth.claims);
       return;
     }
-    readBody(req, limit).then((body) => {
+    readBody(req, limit, this.opts.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS).then((body) => {
       if (!body.ok) {
-        if (body.status === 413) {
-          this.stats.tooLarge++;
-          // Close the connection: the rest of an oversized body is never read.
-          answer(res, 413, JSON.stringify({ error: body.reason }), { connection: 'close' });
+        if (body.status === 413 || body.status === 408) {
+          if (body.status === 413) this.stats.tooLarge++;
+          else this.stats.slowBodies++;
+          // Close the connection: the rest of the body is never read.
+          answer(res, body.status, JSON.stringify({ error: body.reason }), { connection: 'close' });
         } else {
           this.stats.badRequests++;
           answer(res, 400, JSON.stringify({ error: body.reason }));
         }
         return;
       }
-      this.parsed(res, parseEvents(body.body, this.opts.maxEventsPerRequest), auth.claims);
-    }, () => answer(res, 400, '{"error":"request aborted"}'));
-  };
+      this.parsed(res, parseEvents(body.body, this.opts.maxEventsPerRequest, this.opts.maxDepth ?? MAX_JSON_DEPTH), auth.claims);
+    }, () => answer(res, 400, '{"error":"request aborted"}')).catch(() => this.failed(res));
+  }
+
+  /** Drops the connection if the rest of an unwanted body has not arrived within the body timeout. */
+  private limitDrain(req: IncomingMessage): void {
+    const ms = this.opts.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
+    if (ms <= 0 || req.destroyed) return;
+    const timer = setTimeout(() => { if (!req.complete) req.socket?.destroy(); }, ms);
+    timer.unref();
+    req.once('close', () => clearTimeout(timer));
+  }
+
+  /** An unexpected exception (e.g. from a node downstream of emit): 500, so the sender retries. */
+  private failed(res: ServerResponse): void {
+    this.stats.failures++;
+    this.pending.delete(res);
+    answer(res, 500, '{"error":"internal error"}');
+  }
 
   private parsed(res: ServerResponse, parsed: ParseResult, claims: JwtClaims): void {
     if (!parsed.ok) {

@@ -48,6 +48,9 @@ interface WebhookInDef extends NodeDef {
   backoffMultiplier: number | string;
   /** Tests: FileSecrets poll interval, ms. */
   secretPollMs?: number;
+  /** Advanced (flow JSON only): seconds for a request body to arrive (default 15) and, on the dedicated listener, for its headers (default 20). */
+  bodyTimeout?: number | string;
+  headersTimeout?: number | string;
 }
 
 interface WebhookInCredentials { secret?: string; previousSecret?: string }
@@ -133,6 +136,7 @@ export = function (RED: NodeAPI): void {
       maxUnsettled: Math.max(0, Math.floor(num(config.maxUnsettled, 10000))),
       overloadStatus: String(config.overloadStatus) === '429' ? 429 : 503,
       bodyLimit: Math.max(1, num(config.maxBodyKb, 1024)) * 1024,
+      bodyTimeoutMs: Math.max(0.05, num(config.bodyTimeout, 15)) * 1000,
     });
     (node as any).receiver = receiver; // tests and metrics read receiver.stats
 
@@ -182,7 +186,10 @@ export = function (RED: NodeAPI): void {
     // ---- listen ---------------------------------------------------------------------------
     const start = async () => {
       if (config.listener === 'dedicated') {
-        listener = await listenDedicated(Math.floor(num(config.port, 0)), config.host, path, handle);
+        listener = await listenDedicated(Math.floor(num(config.port, 0)), config.host, path, handle, {
+          headersTimeoutMs: Math.max(0.05, num(config.headersTimeout, 20)) * 1000,
+          bodyTimeoutMs: Math.max(0.05, num(config.bodyTimeout, 15)) * 1000,
+        });
       } else {
         if (RED.settings.httpNodeRoot === false) throw new Error('httpNodeRoot is disabled in settings: use a dedicated listener');
         const auth = !!RED.settings.httpNodeAuth;

@@ -79,9 +79,20 @@ export function mountOnHttpNode(httpNode: any, path: string, nodeId: string, han
   };
 }
 
+export interface DedicatedOptions {
+  /** Headers must arrive within this time (slow senders), ms. Default 20 000. */
+  headersTimeoutMs?: number;
+  /** The receiver's own body deadline, ms; the server's whole-request limit is a little above it. Default 15 000. */
+  bodyTimeoutMs?: number;
+}
+
 /** A node:http server of its own (no Express), for rates above what RED.httpNode serves. */
-export async function listenDedicated(port: number, host: string, path: string, handler: Handler): Promise<Listener & { port: number }> {
-  const server = http.createServer((req, res) => {
+export async function listenDedicated(port: number, host: string, path: string, handler: Handler, opts: DedicatedOptions = {}): Promise<Listener & { port: number }> {
+  const headersTimeout = opts.headersTimeoutMs ?? 20_000;
+  const requestTimeout = headersTimeout + (opts.bodyTimeoutMs ?? 15_000) + 5_000;
+  // Node's defaults (60 s for headers, 300 s per request, checked every 30 s) let slow senders hold
+  // sockets for minutes; these bound every connection, checked often enough to matter.
+  const server = http.createServer({ headersTimeout, requestTimeout, connectionsCheckingInterval: Math.min(1000, headersTimeout / 2) }, (req, res) => {
     const q = req.url?.indexOf('?') ?? -1;
     const p = q === -1 ? req.url : req.url!.slice(0, q);
     if (p !== path) { res.writeHead(404, { 'content-length': 0 }).end(); return; }

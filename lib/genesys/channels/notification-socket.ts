@@ -3,6 +3,7 @@
 // It only reports; the channel manager decides what to do about a drop.
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
+import { jsonTextTooDeep, MAX_JSON_DEPTH } from '../../ingest/json-depth';
 import type { NotificationEnvelope } from '../shapes';
 
 export interface NotificationSocketOptions {
@@ -137,9 +138,13 @@ export class NotificationSocket extends EventEmitter {
     const receivedAt = Date.now();
     this.lastInboundAt = receivedAt;
     if (isBinary) { this.emit('garbage', 'binary frame', data.length); return; }
+    const text = data.toString('utf8');
+    // Parsing copes with any depth, but Node-RED's deep clone of the message would overflow the stack
+    // (an uncaught exception inside this socket's message handler stops the whole runtime).
+    if (jsonTextTooDeep(text)) { this.emit('garbage', `nested deeper than ${MAX_JSON_DEPTH} levels`, data.length); return; }
     let env: NotificationEnvelope;
     try {
-      env = JSON.parse(data.toString('utf8'));
+      env = JSON.parse(text);
     } catch {
       this.emit('garbage', 'invalid JSON', data.length);
       return;
@@ -157,10 +162,15 @@ export class NotificationSocket extends EventEmitter {
       this.emit('system', kind, env);
       return;
     }
-    if (!env.eventBody || typeof env.eventBody !== 'object') {
+    if (!env.eventBody || typeof env.eventBody !== 'object' || Array.isArray(env.eventBody)) {
       this.emit('garbage', 'no eventBody', data.length);
       return;
     }
-    this.emit('envelope', env, receivedAt);
+    try {
+      this.emit('envelope', env, receivedAt);
+    } catch (err) {
+      // A listener's exception would otherwise escape through ws as an uncaught exception: report it instead.
+      this.emit('garbage', `event handling failed: ${(err as Error).message}`, data.length);
+    }
   }
 }

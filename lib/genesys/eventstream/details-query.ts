@@ -112,7 +112,7 @@ export class DetailsQueryPoller extends PollLoop {
         body: { ...this.o.query, interval, order: 'asc', orderBy: 'conversationStart', paging: { pageSize: this.pageSize, pageNumber } },
       });
       const receivedAt = new Date().toISOString();
-      const conversations = validate(res.body, res.status, interval);
+      const conversations = this.withoutTooDeep(validate(res.body, res.status, interval), `the details query for ${interval}`);
       const changed: AnalyticsConversation[] = [];
       const hashes = conversations.map((c) => hashOf(c));
       conversations.forEach((c, i) => { if (this.seen.get(c.conversationId)?.[0] !== hashes[i]) changed.push(c); });

@@ -3,6 +3,7 @@
 // Events handed off: `await onPage(events)`; the handler resolves once downstream accepted them
 // (the node: after send, or after kafka-out settled them) and only then is the position saved.
 import { EventEmitter } from 'node:events';
+import { MAX_JSON_DEPTH, valueTooDeep } from '../../ingest/json-depth';
 import type { GenesysApiError } from '../types';
 import { PollPacer, type PacingOptions } from './pacing';
 
@@ -137,6 +138,23 @@ export abstract class PollLoop extends EventEmitter {
     this.status({ state: 'error', delayMs: this.errorRetryMs, status, reason: err.message });
     this.emit('pollError', err);
     return this.errorRetryMs;
+  }
+
+  /**
+   * The events that can travel as messages. One nested deeper than MAX_JSON_DEPTH would overflow the
+   * stack of Node-RED's deep clone (and of JSON.stringify) and, retried, block the stream for good:
+   * it is reported as an error (a Catch node sees which one) and left out; the rest of the page goes on.
+   */
+  protected withoutTooDeep<T>(events: T[], where: string): T[] {
+    if (!events.some((e) => valueTooDeep(e))) return events;
+    return events.filter((e) => {
+      if (!valueTooDeep(e)) return true;
+      const rec = e as { id?: unknown; conversationId?: unknown } | null;
+      const id = typeof rec?.id === 'string' ? rec.id : typeof rec?.conversationId === 'string' ? rec.conversationId : undefined;
+      this.emit('pollError', new PollError(`an event from ${where}${id ? ` (id ${id.slice(0, 100)})` : ''} nests deeper than ${MAX_JSON_DEPTH} levels and cannot be sent as a message; left out`,
+        'event.too.deep', undefined, id ? { id } : undefined));
+      return false;
+    });
   }
 
   protected status(s: PollStatus): void {

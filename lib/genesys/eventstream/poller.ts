@@ -110,8 +110,9 @@ export class EventStreamPoller extends PollLoop {
     const receivedAt = new Date().toISOString();
     const page = this.validate(res.body, res.status);
     this.pacer.reset();
-    if (page.events.length) {
-      await this.onPage(page.events.map((e) => ({ payload: e, key: keyOf(e), receivedAt })), 'eventstream');
+    const events = this.withoutTooDeep(page.events, `stream ${this.streamId}`);
+    if (events.length) {
+      await this.onPage(events.map((e) => ({ payload: e, key: keyOf(e), receivedAt })), 'eventstream');
     }
     if (page.cursor !== this.cursor) {
       this.cursor = page.cursor;
