@@ -40,15 +40,31 @@ export function sampleEvent(i: number): { key: string; value: string } {
   return { key: conversationId, value: JSON.stringify(event) };
 }
 
-export interface Row { name: string; value: number; unit: string; baseline?: string; ratio?: number; target?: string }
+export interface Row {
+  name: string;
+  value: number;
+  unit: string;
+  /** "p50 / p99" latency in ms, for request/response measurements. */
+  latency?: string;
+  baseline?: string;
+  ratio?: number;
+  target?: string;
+  /** Whether the target is met (omitted when there is none). */
+  met?: boolean;
+  /** Load average (1 min) when the figure was taken: the machine may be shared. */
+  load?: number;
+  note?: string;
+}
 
-export function table(rows: Row[]): string {
+export function table(rows: Row[], header = ''): string {
   const lines = [
-    `Machine: ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}; median of ${RUNS} runs`,
+    header || `Machine: ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}; median of ${RUNS} runs`,
     '',
-    '| measurement | value | ratio | target |',
-    '| --- | ---: | ---: | --- |',
-    ...rows.map((r) => `| ${r.name} | ${fmt(r.value)} ${r.unit} | ${r.ratio === undefined ? '' : `${r.ratio.toFixed(2)} × ${r.baseline}`} | ${r.target ?? ''} |`),
+    '| measurement | value | p50 / p99 ms | ratio | target | met | load avg |',
+    '| --- | ---: | ---: | ---: | --- | :---: | ---: |',
+    ...rows.map((r) => `| ${r.name}${r.note ? ` (${r.note})` : ''} | ${Number.isFinite(r.value) ? `${fmt(r.value)} ${r.unit}` : r.unit} | ${r.latency ?? ''} | `
+      + `${r.ratio === undefined || !Number.isFinite(r.ratio) ? '' : `${r.ratio.toFixed(2)} × ${r.baseline}`} | ${r.target ?? ''} | `
+      + `${r.met === undefined ? '' : r.met ? 'yes' : '**no**'} | ${r.load === undefined ? '' : r.load.toFixed(1)} |`),
   ];
   return lines.join('\n');
 }
