@@ -14,7 +14,8 @@ function queue(sink: FakeSink, opts: Partial<ConstructorParameters<typeof BatchQ
 describe('kafka batch queue', () => {
   it('sends records in batches of at most maxBatchRecords, one batch in flight, in order', async () => {
     const sink = new FakeSink();
-    const q = queue(sink, { maxBatchRecords: 10 });
+    // A long linger: batches are cut by size here, not by a timer racing a loaded machine.
+    const q = queue(sink, { maxBatchRecords: 10, lingerMs: 500 });
     const metas = await Promise.all(Array.from({ length: 25 }, (_, i) => q.enqueue(rec(i))));
     assert.deepEqual(sink.calls.map((c) => c.length), [10, 10, 5]);
     assert.equal(sink.maxInFlight, 1);
