@@ -15,7 +15,7 @@ import { CombinedSecrets, FileSecrets, StaticSecrets, secretsFromEnv, type Secre
 import { WebhookReceiver, type ReceivedBatch } from '../../lib/ingest/webhook-receiver';
 import { growth, health, nodeMetrics, observeAckLatency, releaseNode } from '../../lib/metrics';
 import type { GenesysConfigNode } from '../genesys-config/types';
-import { listenDedicated, mountOnHttpNode, type Listener } from './http-route';
+import { dropPlaceholders, listenDedicated, mountOnHttpNode, type Listener } from './http-route';
 
 interface WebhookInDef extends NodeDef {
   path: string;
@@ -60,7 +60,21 @@ const num = (v: unknown, dflt: number): number => {
   return Number.isFinite(n) ? n : dflt;
 };
 
+/** Runtimes whose events already end the redeploy placeholders (once per runtime, however often this module loads). */
+const watchedRuntimes = new WeakSet<object>();
+
 export = function (RED: NodeAPI): void {
+  // A path keeps answering 503 while a deploy restarts its node; once the new flows started (or the
+  // runtime stopped), paths nobody took back answer 404 again.
+  const events = RED.events as unknown as NodeJS.EventEmitter | undefined;
+  if (events && !watchedRuntimes.has(events)) {
+    watchedRuntimes.add(events);
+    events.on('flows:started', dropPlaceholders);
+    events.on('runtime-event', (e: { id?: string; payload?: { state?: string; deploy?: boolean } }) => {
+      if (e?.id === 'runtime-state' && e.payload?.state === 'stop' && !e.payload.deploy) dropPlaceholders();
+    });
+  }
+
   function GenesysWebhookIn(this: Node<WebhookInCredentials>, config: WebhookInDef) {
     RED.nodes.createNode(this, config);
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- Node-RED's usual node handle for callbacks
@@ -272,7 +286,8 @@ export = function (RED: NodeAPI): void {
           .finally(() => own.close());
       };
       const timeout = new Promise<void>((r) => setTimeout(r, 10000).unref());
-      Promise.race([Promise.all([ready.then(() => listener?.close()), unregister()]), timeout])
+      // Still in the flows (a redeploy): the path answers 503 until the new node takes it, never 404.
+      Promise.race([Promise.all([ready.then(() => listener?.close(!removed)), unregister()]), timeout])
         .catch(() => undefined)
         .then(() => { releaseNode(node.id, removed); node.status({}); done(); });
     });

@@ -8,10 +8,30 @@ type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 /** Paths mounted by webhook nodes in this process: two nodes on one path would steal each other's events. */
 const mounted = new Map<string, string>();
 
+/**
+ * Paths whose node stopped for a redeploy: they answer 503 + Retry-After until the next node mounts
+ * them, because a 404 in between is final for the sender (guide 000 retries only 429 and 5xx).
+ */
+const placeholders = new Map<string, () => void>();
+
 export interface Listener {
   /** Where it listens, for status and logs (never holds secrets). */
   readonly description: string;
-  close(): Promise<void>;
+  /** keepPath: the node stops but stays in the flows (a redeploy): the path answers 503 until it is back. */
+  close(keepPath?: boolean): Promise<void>;
+}
+
+/** Ends the 503 answers of paths no node took back (called when a deploy started its flows, or the runtime stopped). */
+export function dropPlaceholders(): void {
+  for (const remove of placeholders.values()) remove();
+  placeholders.clear();
+}
+
+function unavailable(_req: http.IncomingMessage, res: http.ServerResponse): void {
+  if (res.headersSent) return;
+  const body = '{"error":"retry later"}';
+  res.writeHead(503, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'retry-after': '1' });
+  res.end(body);
 }
 
 export interface MountOptions {
@@ -40,9 +60,12 @@ export function mountOnHttpNode(httpNode: any, path: string, nodeId: string, han
   const owner = mounted.get(key);
   if (owner && owner !== nodeId) throw new Error(`path ${path} is already used by webhook node ${owner}`);
   mounted.set(key, nodeId);
+  placeholders.get(key)?.();
+  placeholders.delete(key);
   const chain = Array.isArray(opts.middleware) ? opts.middleware : typeof opts.middleware === 'function' ? [opts.middleware] : [];
   const stackOf = (app: any): any[] | undefined => app._router?.stack ?? app.router?.stack;
-  const route = (req: http.IncomingMessage, res: http.ServerResponse) => handler(req, res);
+  let target: Handler = handler;
+  const route = (req: http.IncomingMessage, res: http.ServerResponse) => target(req, res);
   let fast: ((req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => void) | null = null;
   let app = httpNode;
   if (chain.length === 0 && !opts.auth) {
@@ -56,7 +79,7 @@ export function mountOnHttpNode(httpNode: any, path: string, nodeId: string, han
       const q = url.indexOf('?');
       let p = (q === -1 ? url : url.slice(0, q)).toLowerCase();
       if (p.length > 1 && p.endsWith('/')) p = p.slice(0, -1);
-      if (p === wanted) handler(req, res);
+      if (p === wanted) target(req, res);
       else next();
     };
     app.use(fast);
@@ -66,15 +89,21 @@ export function mountOnHttpNode(httpNode: any, path: string, nodeId: string, han
   } else {
     httpNode.post(path, ...chain, route);
   }
+  const remove = (): void => {
+    const stack = stackOf(app) ?? [];
+    for (let i = stack.length - 1; i >= 0; i--) {
+      const layer = stack[i];
+      if ((fast && layer.handle === fast) || (layer.route?.stack ?? []).some((l: any) => l.handle === route)) stack.splice(i, 1);
+    }
+  };
   return {
     description: path,
-    async close() {
-      if (mounted.get(key) === nodeId) mounted.delete(key);
-      const stack = stackOf(app) ?? [];
-      for (let i = stack.length - 1; i >= 0; i--) {
-        const layer = stack[i];
-        if ((fast && layer.handle === fast) || (layer.route?.stack ?? []).some((l: any) => l.handle === route)) stack.splice(i, 1);
-      }
+    async close(keepPath = false) {
+      if (mounted.get(key) !== nodeId) { remove(); return; }
+      mounted.delete(key);
+      if (!keepPath) { remove(); return; }
+      target = unavailable;
+      placeholders.set(key, remove);
     },
   };
 }

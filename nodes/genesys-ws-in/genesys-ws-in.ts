@@ -2,13 +2,15 @@
 // channels" (the real platform, guide 001) runs a ChannelManager (sharding, make-before-break,
 // keep-alive) with REST backfill after gaps; mode "realtime analytics" runs guide 004's socket
 // (simulator only). An optional janitor finalizes zombie conversations. Logic lives in lib/.
+import * as path from 'node:path';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import type { GenesysMeta } from '../../lib/events/message';
 import { AnalyticsSocket, type AnalyticsSocketState } from '../../lib/genesys/analytics-socket';
 import type { AnalyticsEventMessage, AnalyticsSubscribe, MediaType } from '../../lib/genesys/shapes';
-import { Backfill, type BackfillEvent } from '../../lib/genesys/channels/backfill';
+import { ALL_CONVERSATIONS, Backfill, type BackfillEvent } from '../../lib/genesys/channels/backfill';
 import { ChannelManager, type ChannelEvent, type ChannelGap, type ManagerStatus } from '../../lib/genesys/channels/channel-manager';
 import { conversationIdOf } from '../../lib/genesys/channels/conversation-state';
+import { DowntimeMarker } from '../../lib/genesys/downtime-marker';
 import { applySubscriptionMessage, topicsOf, validateSpec, type SubscriptionSpec, type TopicTemplates } from '../../lib/genesys/channels/subscriptions';
 import { parseIdList } from '../../lib/genesys/channels/topics';
 import { MemoryJanitorStore, RedisJanitorStore, ZombieJanitor, type JanitorFinalize } from '../../lib/genesys/janitor';
@@ -85,7 +87,12 @@ export = function (RED: NodeAPI): void {
     };
 
     // ---- backfill after gaps, janitor for zombies (both optional) ------------------------------
-    const backfillTopics = (): string[] => (analytics ? topicsOf({ ...spec, topics: [] }) : manager?.topics ?? []);
+    // An analytics subscription without any filter covers every conversation: so does its backfill.
+    const backfillTopics = (): string[] => {
+      if (!analytics) return manager?.topics ?? [];
+      const filtered = topicsOf({ ...spec, topics: [] });
+      return filtered.length || parseIdList(config.mediaTypes).length ? filtered : [ALL_CONVERSATIONS];
+    };
     const backfill = config.backfill === false ? null : new Backfill({ api: cfg.api, subscribedTopics: backfillTopics });
     backfill?.on('event', (e: BackfillEvent) => {
       janitor?.observe(e.topicName, e.eventBody);
@@ -96,6 +103,17 @@ export = function (RED: NodeAPI): void {
     const onGap = (gap: ChannelGap): void => {
       node.warn(RED._('genesys-ws-in.warn.gap', { from: gap.from, to: gap.to, topics: gap.topics.length, reason: gap.reason }));
       void backfill?.fill(gap);
+    };
+    // The time this node was away (redeploy, restart, crash) is a gap too: the platform kept nothing,
+    // and Node-RED drops the messages in flight when a flow stops. Needs a userDir (a real Node-RED has one).
+    const userDir = (RED.settings as { userDir?: string }).userDir;
+    const downtime = backfill && userDir ? new DowntimeMarker(path.join(userDir, 'genesys-ws-in', `${node.id.replace(/[^\w.-]/g, '_')}.json`)) : null;
+    let restartBackfilled = false;
+    const onConnected = (): void => {
+      downtime?.alive();
+      if (restartBackfilled || !downtime?.previous) return;
+      restartBackfilled = true;
+      onGap({ from: downtime.previous, to: new Date().toISOString(), topics: backfillTopics(), channelId: 'restart', reason: 'restart' });
     };
 
     const janitor = config.janitor ? new ZombieJanitor({
@@ -137,6 +155,7 @@ export = function (RED: NodeAPI): void {
       manager.on('gap', onGap);
       manager.on('warn', (w: string) => node.warn(w));
       manager.on('status', (s: ManagerStatus) => {
+        if (s.state === 'connected') onConnected();
         state = s.state === 'connected' ? { fill: 'green', shape: 'dot', key: 'connected', detail: { channels: s.channels } }
           : s.state === 'error' ? { fill: 'red', shape: 'ring', key: 'error', detail: { error: (s.message ?? '').slice(0, 60) } }
             : s.state === 'idle' ? { fill: 'grey', shape: 'ring', key: 'noTopics' }
@@ -168,6 +187,7 @@ export = function (RED: NodeAPI): void {
         onGap({ ...g, topics: backfillTopics(), channelId: 'analytics', reason: 'analytics socket down' });
       });
       socket.on('state', (s: AnalyticsSocketState) => {
+        if (s === 'connected') onConnected();
         state = s === 'connected' ? { fill: 'green', shape: 'dot', key: 'analyticsConnected' }
           : { fill: 'yellow', shape: 'ring', key: s === 'reconnecting' ? 'analyticsReconnecting' : 'connecting' };
         show();
@@ -189,6 +209,7 @@ export = function (RED: NodeAPI): void {
       rate.perSecond = (rate.count * 1000) / Math.max(1, now - rate.since);
       rate.count = 0;
       rate.since = now;
+      if (state.key === 'connected' || state.key === 'analyticsConnected') downtime?.alive(now);
       show();
     }, 2000);
     const onToken = (s: TokenStatus): void => { if (s.state === 'ready') { shown = ''; setImmediate(show); } };
@@ -216,6 +237,7 @@ export = function (RED: NodeAPI): void {
 
     node.on('close', (removed: boolean, done: () => void) => {
       clearInterval(ticker);
+      downtime?.close(removed);
       unregisterHealth();
       cfg.tokenManager.off('state', onToken);
       backfill?.stop();

@@ -36,6 +36,12 @@ export interface BackfillEvent {
   gap: { from: string; to: string };
 }
 
+/**
+ * The "topic" of a subscription without queue or user filters (the realtime analytics socket subscribed
+ * to every conversation): its gaps are filled from every conversation active in the gap window.
+ */
+export const ALL_CONVERSATIONS = '*';
+
 const QUEUE_TOPIC = /^v2\.routing\.queues\.([^.]+)\.conversations(\.[a-z]+)?$/;
 const USER_TOPIC = /^v2\.users\.([^.]+)\.conversations$/;
 
@@ -108,8 +114,9 @@ export class Backfill extends EventEmitter {
     const subscribed = new Set(this.o.subscribedTopics());
     const topics = new Set(gap.topics.filter((t) => subscribed.has(t)));
     if (!topics.size) return;
+    const all = topics.has(ALL_CONVERSATIONS);
     const candidates = new Map<string, AnalyticsConversation | null>();
-    for (const [id, seen] of this.active.entries()) if ([...seen].some((t) => topics.has(t))) candidates.set(id, null);
+    for (const [id, seen] of this.active.entries()) if (all || [...seen].some((t) => topics.has(t))) candidates.set(id, null);
     const queueIds = new Set<string>();
     const userIds = new Set<string>();
     for (const t of topics) {
@@ -117,12 +124,14 @@ export class Backfill extends EventEmitter {
       const u = USER_TOPIC.exec(t);
       if (q) queueIds.add(q[1]); else if (u) userIds.add(u[1]);
     }
-    if (queueIds.size + userIds.size < topics.size) this.emit('warn', 'backfill covers queue and user conversation topics only; other topics in the gap are not backfilled');
+    if (!all && queueIds.size + userIds.size < topics.size) this.emit('warn', 'backfill covers queue and user conversation topics only; other topics in the gap are not backfilled');
     const from = new Date(Date.parse(gap.from) - this.opts.slackMs).toISOString();
     const to = new Date(Date.parse(gap.to) + this.opts.slackMs).toISOString();
     const predicates = [...[...queueIds].map((value) => ({ dimension: 'queueId', value })), ...[...userIds].map((value) => ({ dimension: 'userId', value }))];
-    for (let i = 0; i < predicates.length; i += this.opts.maxPredicates) {
-      for (const c of await this.query(`${from}/${to}`, predicates.slice(i, i + this.opts.maxPredicates))) {
+    // Without filters one unfiltered query covers the window; else one per slice of predicates.
+    const slices = all ? [[]] : Array.from({ length: Math.ceil(predicates.length / this.opts.maxPredicates) }, (_, i) => predicates.slice(i * this.opts.maxPredicates, (i + 1) * this.opts.maxPredicates));
+    for (const slice of slices) {
+      for (const c of await this.query(`${from}/${to}`, slice)) {
         if (c && typeof c.conversationId === 'string' && !candidates.get(c.conversationId)) candidates.set(c.conversationId, c);
       }
     }
@@ -150,7 +159,7 @@ export class Backfill extends EventEmitter {
       this.stats.queries++;
       const res = await this.o.api.request<{ conversations?: AnalyticsConversation[]; totalHits?: number }>({
         method: 'POST', path: '/api/v2/analytics/conversations/details/query', signal: this.abort.signal,
-        body: { interval, order: 'asc', orderBy: 'conversationStart', paging: { pageSize: this.opts.pageSize, pageNumber }, segmentFilters: [{ type: 'or', predicates }] },
+        body: { interval, order: 'asc', orderBy: 'conversationStart', paging: { pageSize: this.opts.pageSize, pageNumber }, ...(predicates.length ? { segmentFilters: [{ type: 'or', predicates }] } : {}) },
       });
       const page = Array.isArray(res.body?.conversations) ? res.body.conversations : [];
       out.push(...page);
@@ -181,7 +190,8 @@ export class Backfill extends EventEmitter {
     }
     if (this.stopped) return false;
     const known = this.active.get(id);
-    const topicName = topicsOfConversation(body).find((t) => topics.has(t)) ?? [...known ?? []].find((t) => topics.has(t));
+    const topicName = topics.has(ALL_CONVERSATIONS) ? topicsOfConversation(body)[0] ?? ALL_CONVERSATIONS
+      : topicsOfConversation(body).find((t) => topics.has(t)) ?? [...known ?? []].find((t) => topics.has(t));
     if (!topicName) return false;
     this.observe(topicName, body);
     this.stats.emitted++;

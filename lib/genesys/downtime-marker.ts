@@ -1,0 +1,47 @@
+// Until when a socket source was last known connected, kept in a small file so that it outlives a
+// redeploy or a crash. The platform keeps nothing for a socket that is down, and Node-RED drops the
+// messages in flight when a flow stops: the next start backfills from this moment (see genesys-ws-in).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export class DowntimeMarker {
+  /** The previous run's last connected moment (ISO), read once at construction; undefined on a first start. */
+  readonly previous: string | undefined;
+  private lastWrite = 0;
+  private connectedThisRun = false;
+
+  /** @param everyMs how often alive() writes at most (a crash loses at most this much; backfill slack covers it). */
+  constructor(private readonly file: string, private readonly everyMs = 2000) {
+    try {
+      const at = (JSON.parse(fs.readFileSync(file, 'utf8')) as { connectedUntil?: unknown }).connectedUntil;
+      this.previous = typeof at === 'string' && Number.isFinite(Date.parse(at)) ? at : undefined;
+    } catch {
+      this.previous = undefined;
+    }
+  }
+
+  /** Call while the source is connected: records now (at most every everyMs). */
+  alive(now = Date.now()): void {
+    this.connectedThisRun = true;
+    if (now - this.lastWrite < this.everyMs) return;
+    this.write(now);
+  }
+
+  /** On close: records now if the source was connected in this run; else the older moment stays. */
+  close(removed = false): void {
+    if (removed) { fs.rmSync(this.file, { force: true }); return; }
+    if (this.connectedThisRun) this.write(Date.now());
+  }
+
+  private write(now: number): void {
+    this.lastWrite = now;
+    try {
+      fs.mkdirSync(path.dirname(this.file), { recursive: true });
+      const tmp = `${this.file}.tmp`;
+      fs.writeFileSync(tmp, JSON.stringify({ connectedUntil: new Date(now).toISOString() }));
+      fs.renameSync(tmp, this.file);
+    } catch {
+      // A read-only userDir only costs the restart backfill; the live path goes on.
+    }
+  }
+}
