@@ -23,6 +23,10 @@ export interface GenesysMeta {
   synthetic?: boolean;
   /** Verified JWT claims that matter (iss, aud, sub, jti, iat) for webhook events. */
   claims?: Record<string, unknown>;
+  /** msg.payload is an array of events (an event batch, lib/events/batch.ts). */
+  batch?: boolean;
+  /** Per event of a batch: the notification topic it came from, when known. */
+  topicNames?: (string | undefined)[];
 }
 
 /** The message shape sources emit. msg.key is the Kafka key (the conversation id). */

@@ -79,17 +79,22 @@ export class DeliveryTracker {
     return { ids, result };
   }
 
-  /** Records one settlement for the message's delivery; unknown or expired ids are ignored. */
-  settle(msgOrId: { genesys?: { deliveryId?: string } } | string | undefined, outcome: SettleOutcome): void {
+  /**
+   * Records a settlement for the message's delivery: one, or one per event of an event batch
+   * (msg.genesys.batch, lib/events/batch.ts); unknown or expired ids are ignored.
+   */
+  settle(msgOrId: { genesys?: { deliveryId?: string; batch?: boolean }; payload?: unknown } | string | undefined, outcome: SettleOutcome): void {
     const id = typeof msgOrId === 'string' ? msgOrId : msgOrId?.genesys?.deliveryId;
     if (!id) return;
     const key = deliveryOf(id);
     const entry = this.pending.get(key);
     if (!entry) return;
-    entry.outcomes[outcome]++;
-    entry.remaining--;
-    this.unsettledEvents--;
-    this.countRate();
+    const batch = typeof msgOrId === 'object' && msgOrId.genesys?.batch === true && Array.isArray(msgOrId.payload);
+    const n = batch ? Math.min((msgOrId.payload as unknown[]).length, entry.remaining) : 1;
+    entry.outcomes[outcome] += n;
+    entry.remaining -= n;
+    this.unsettledEvents -= n;
+    this.countRate(n);
     if (entry.remaining <= 0) this.finish(key, true);
   }
 

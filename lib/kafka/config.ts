@@ -102,6 +102,8 @@ export interface BrokerNodeProperties {
   saslMechanism?: string;
   connectionTimeout?: string | number;
   requestTimeout?: string | number;
+  /** 'worker' (default): the Kafka client runs in a worker thread; 'main': on Node-RED's thread. */
+  clientThread?: string;
 }
 
 export interface BrokerNodeCredentials {

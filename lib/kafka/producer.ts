@@ -30,6 +30,7 @@ import { KafkaSendError, describeError } from './errors';
 import { compressionType } from './codecs';
 import { configError, validateSettings, type KafkaClientSettings } from './config';
 import { KafkaJsSink } from './kafkajs-sink';
+import { WorkerKafkaSink } from './worker-sink';
 
 export type { OutgoingRecord, RecordMetadata, KafkaRecordSink } from './record-sink';
 export type { FlushReport } from './batch-queue';
@@ -83,6 +84,8 @@ export interface SharedProducerOptions {
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
   log?: (level: 'debug' | 'info' | 'warn', text: string) => void;
+  /** Where the Kafka client runs: a worker thread (default; worker-sink.ts) or Node-RED's own thread. */
+  thread?: 'worker' | 'main';
 }
 
 class Handle extends EventEmitter implements ProducerHandle {
@@ -121,7 +124,7 @@ export class SharedProducer extends EventEmitter {
   private reconnectTimer: NodeJS.Timeout | null = null;
   private reconnectDelay: number;
   private closed = false;
-  private readonly opts: Required<Omit<SharedProducerOptions, 'log'>> & Pick<SharedProducerOptions, 'log'>;
+  private readonly opts: Required<Omit<SharedProducerOptions, 'log' | 'thread'>> & Pick<SharedProducerOptions, 'log'>;
 
   constructor(private readonly sink: KafkaRecordSink, opts: SharedProducerOptions = {}) {
     super();
@@ -274,9 +277,13 @@ class MisconfiguredSink implements KafkaRecordSink {
   describe(): Record<string, unknown> { return { error: this.error.message }; }
 }
 
-/** The shared producer for a broker config: kafkajs underneath, or a failing sink when the settings are unusable. */
+/**
+ * The shared producer for a broker config: kafkajs underneath (in a worker thread unless
+ * opts.thread is 'main'), or a failing sink when the settings are unusable.
+ */
 export function createSharedProducer(settings: KafkaClientSettings, opts: SharedProducerOptions = {}): SharedProducer {
   const problem = validateSettings(settings);
-  const sink = problem ? new MisconfiguredSink(configError(problem)) : new KafkaJsSink(settings, { log: opts.log });
+  const sink = problem ? new MisconfiguredSink(configError(problem))
+    : opts.thread === 'main' ? new KafkaJsSink(settings, { log: opts.log }) : new WorkerKafkaSink(settings, { log: opts.log });
   return new SharedProducer(sink, opts);
 }

@@ -11,6 +11,9 @@ import {
   DUPLICATE, DUPLICATE_PENDING, UNIQUE, type ClaimResult, type DedupStore, type KeyFn, type KeyMode, type RedisHealth,
 } from '../../lib/events/dedup';
 import { deliveryOf, deliveryTracker } from '../../lib/ingest/delivery-tracker';
+import { eventView, isEventBatch, mapMetaOf, subsetOf, type EventBatchMessage } from '../../lib/events/batch';
+import { eventKey } from '../../lib/events/normalize';
+import { sortBatch } from '../../lib/events/dedup/batch-sort';
 import { nodeMetrics, releaseNode } from '../../lib/metrics';
 
 interface DedupDef extends NodeDef {
@@ -44,6 +47,8 @@ export = function (RED: NodeAPI): void {
     let setupError: string | undefined;
     let warnedFull = false;
     let keyOf: KeyFn = () => undefined;
+    // The auto key of a batch's events straight from each payload (no per-event message view).
+    const autoKey = (config.keyMode ?? 'auto') === 'auto';
     let store: DedupStore | undefined;
 
     try {
@@ -95,17 +100,21 @@ export = function (RED: NodeAPI): void {
 
     const wired = (output: number): boolean => ((node as any).wires?.[output]?.length ?? 0) > 0;
 
+    /** msg.error for output 3, and the Error that done(err) / node.error give Catch nodes. */
+    const failureOf = (reason: string, code: string, message: string) => ({
+      error: { reason, code, message, source: { id: node.id, type: node.type, name: node.name } },
+      err: Object.assign(new Error(message), { reason, code }),
+    });
+
     /** Output 3 when wired, else done(err) so that Catch nodes see it: never silently lost. */
     const fail = (msg: Msg, send: (m: any) => void, done: (err?: Error) => void, reason: string, code: string, message: string): void => {
       counts.failed++;
       metrics.failed++;
       touchStatus();
-      msg.error = { reason, code, message, source: { id: node.id, type: node.type, name: node.name } };
+      const f = failureOf(reason, code, message);
+      msg.error = f.error;
       if (wired(2)) { send([null, null, msg]); done(); return; }
-      const err = new Error(message) as Error & { reason?: string; code?: string };
-      err.reason = reason;
-      err.code = code;
-      done(err);
+      done(f.err);
     };
 
     /** The delivery of each pending claim this node made (bounded by the deliveries in flight). */
@@ -157,10 +166,82 @@ export = function (RED: NodeAPI): void {
       done();
     };
 
+    /**
+     * An event batch (lib/events/batch.ts): every event claimed in the same round (one Redis call),
+     * then one message per output with the events that belong there. Events without a key or
+     * undecided (fail-closed) go to output 3, or are reported to Catch nodes with done(err).
+     */
+    const inputBatch = (msg: EventBatchMessage & Msg, s: DedupStore, send: (m: any) => void, done: (err?: Error) => void): void => {
+      const n = msg.payload.length;
+      const deliveryId = typeof msg.genesys.deliveryId === 'string' && msg.genesys.deliveryId !== '' ? msg.genesys.deliveryId : undefined;
+      const keys: (string | undefined)[] = new Array(n);
+      for (let i = 0; i < n; i++) {
+        try { keys[i] = autoKey ? eventKey(msg.payload[i], mapMetaOf(msg, i)) : keyOf(eventView(msg, i) as unknown as Msg); } catch { keys[i] = undefined; }
+      }
+      const claimed: string[] = [];
+      for (const k of keys) if (k !== undefined) claimed.push(k);
+      s.claimMany(claimed, { pending: deliveryId !== undefined }).then((answers) => {
+        const { unique, duplicate, failed, owned, degraded, noKey, error: redisError } = sortBatch(keys, answers, deliveryId === undefined ? undefined : deliveryOf(deliveryId), pendingBy);
+        if (deliveryId !== undefined && unique.length > 0) followBatch(s, unique.map((i) => keys[i]!), owned, deliveryId);
+        counts.unique += unique.length;
+        counts.duplicate += duplicate.length;
+        metrics.sent += unique.length;
+        metrics.duplicates += duplicate.length;
+        touchStatus();
+        const out: [any, any, any] = [null, null, null];
+        const info = { unique: unique.length, duplicate: duplicate.length, ...(degraded ? { degraded: true } : {}) };
+        if (unique.length) out[0] = { ...subsetOf(msg, unique), dedup: info };
+        if (duplicate.length) {
+          const dups = { ...subsetOf(msg, duplicate), dedup: info };
+          if (dropDuplicates || !wired(1)) for (let k = 0; k < settleCount; k++) deliveryTracker.settle(dups, 'duplicate');
+          if (!dropDuplicates) out[1] = dups;
+        }
+        // Events without a key (validation: retrying cannot help) and events Redis could not decide
+        // (transport: worth retrying) leave separately, each with its own reason.
+        const rejects: { msg: Record<string, unknown>; error: Error }[] = [];
+        const reject = (idx: number[], reason: string, code: string, message: string): void => {
+          if (idx.length === 0) return;
+          counts.failed += idx.length;
+          metrics.failed += idx.length;
+          const f = failureOf(reason, code, message);
+          rejects.push({ msg: { ...subsetOf(msg, idx), error: f.error }, error: f.err });
+        };
+        reject(noKey, 'validation', 'no-key', RED._('dedup.errors.noKey', { mode: config.keyMode ?? 'auto', key: config.key ?? '' }));
+        reject(failed, 'transport', 'redis-unavailable', RED._('dedup.errors.redis', { error: redisError?.message ?? 'unknown' }));
+        let err: Error | undefined;
+        if (rejects.length && wired(2)) out[2] = rejects.length === 1 ? rejects[0].msg : rejects.map((r) => r.msg);
+        else if (rejects.length) {
+          // done(err) reports the message it was given: narrow it to the events that failed; a second
+          // kind of failure goes to Catch nodes through node.error with its own narrowed message.
+          if (rejects.length > 1) node.error(rejects[1].error, { ...msg, ...rejects[1].msg });
+          Object.assign(msg, rejects[0].msg);
+          err = rejects[0].error;
+        }
+        if (out[0] || out[1] || out[2]) send(out);
+        done(err);
+      }, (err) => { metrics.failed += n; done(err); });
+    };
+
+    /** follow() for the events of one batch: one delivery hook for all of them. */
+    const followBatch = (s: DedupStore, keys: string[], owned: string[], deliveryId: string): void => {
+      const delivery = deliveryOf(deliveryId); // sortBatch() put the owned keys in pendingBy already
+      const hook = (ok: boolean): void => {
+        for (const key of owned) if (pendingBy.get(key) === delivery) pendingBy.delete(key);
+        if (ok) void s.promoteMany(keys).catch(() => undefined);
+        else for (const key of owned) void s.release(key).catch(() => undefined);
+      };
+      if (!deliveryTracker.onDone(deliveryId, hook)) hook(false);
+    };
+
     node.on('input', (msg: Msg, send, done) => {
       metrics.received++;
       if (!store) {
         fail(msg, send, done, 'validation', 'config', RED._('dedup.errors.config', { error: setupError ?? '' }));
+        return;
+      }
+      if (isEventBatch(msg)) {
+        metrics.received += msg.payload.length - 1; // events, not messages
+        inputBatch(msg as EventBatchMessage & Msg, store, send, done);
         return;
       }
       let key: string | undefined;

@@ -11,6 +11,7 @@ import { DEFAULT_DLQ_TOPIC } from '../../lib/kafka/dlq-record';
 import { dlqStatus } from '../../lib/kafka/dlq-status';
 import { DeadLetterSpool, SpoolFullError } from '../../lib/kafka/spool';
 import type { KafkaBrokerApi, ProducerHandle, ProducerStatus, ConnectionState } from '../../lib/kafka/producer';
+import { isEventBatch, splitBatch } from '../../lib/events/batch';
 import { deliveryTracker } from '../../lib/ingest/delivery-tracker';
 import { growth, nodeMetrics, releaseNode } from '../../lib/metrics';
 
@@ -129,15 +130,27 @@ export = function (RED: NodeAPI): void {
         done();
         return;
       }
-      handler.process(m, {
-        send: (out) => send(out as any),
-        done: (err?: Error) => {
-          if (err instanceof SpoolFullError) { problem = t('dlq.status.spool-full'); updateStatus(); }
-          else if (!err && m.dlq?.storedIn === 'kafka') clearSpoolFull();
-          done(err);
-        },
-        settled: (out) => deliveryTracker.settle(out, 'dead-lettered'),
-      });
+      // An event batch is filed event by event: each dead letter (and each retry) stands alone.
+      const parts = isEventBatch(m) ? splitBatch(m) : [m];
+      let left = parts.length;
+      let firstError: Error | undefined;
+      const partDone = (err?: Error): void => {
+        if (err && !firstError) firstError = err;
+        if (--left === 0) done(firstError);
+      };
+      if (parts.length > 1) metrics.received += parts.length - 1;
+      for (const part of parts) {
+        handler.process(part, {
+          send: (out) => send(out as any),
+          done: (err?: Error) => {
+            if (err instanceof SpoolFullError) { problem = t('dlq.status.spool-full'); updateStatus(); }
+            else if (!err && (part as any).dlq?.storedIn === 'kafka') clearSpoolFull();
+            partDone(err);
+          },
+          settled: (out) => deliveryTracker.settle(out, 'dead-lettered'),
+        });
+      }
+      if (parts.length === 0) done();
     });
 
     node.on('close', (removed: boolean, done: () => void) => {

@@ -7,7 +7,8 @@ import type { GenesysMeta } from '../../lib/events/message';
 import { GenesysApiClient } from '../../lib/genesys/api-client';
 import { TokenManager } from '../../lib/genesys/token-manager';
 import type { GenesysApi } from '../../lib/genesys/types';
-import { deliveryTracker } from '../../lib/ingest/delivery-tracker';
+import { deliveryOf, deliveryTracker } from '../../lib/ingest/delivery-tracker';
+import { BATCH_ID_SUFFIX } from '../../lib/events/batch';
 import { validateFilter } from '../../lib/ingest/filter';
 import { claimsForMessage, JwtVerifier, type JwtFailure } from '../../lib/ingest/jwt';
 import { deleteRegistration, upsertRegistration, type PushRegistrationSpec } from '../../lib/ingest/push-registration';
@@ -20,6 +21,8 @@ import { dropPlaceholders, listenDedicated, mountOnHttpNode, type Listener } fro
 interface WebhookInDef extends NodeDef {
   path: string;
   ack: 'delivery' | 'receipt';
+  /** 'event' (default): one message per event; 'request': one event batch per request (lib/events/batch.ts). */
+  output?: 'event' | 'request';
   settlements: number | string;
   ackTimeout: number | string;          // seconds
   maxUnsettled: number | string;
@@ -127,7 +130,7 @@ export = function (RED: NodeAPI): void {
     });
 
     // ---- receiver -------------------------------------------------------------------------
-    const emit = (batch: ReceivedBatch) => {
+    const emitEvents = (batch: ReceivedBatch) => {
       const claims = claimsForMessage(batch.claims);
       for (let i = 0; i < batch.events.length; i++) {
         const info = batch.infos[i];
@@ -140,6 +143,16 @@ export = function (RED: NodeAPI): void {
         node.send(msg as any);
       }
     };
+    // One message for the whole request: a hop per request instead of per event downstream.
+    const emitRequest = (batch: ReceivedBatch) => {
+      if (batch.events.length === 0) return;
+      const genesys: GenesysMeta = { source: 'webhook', receivedAt: batch.receivedAt, claims: claimsForMessage(batch.claims), batch: true };
+      if (batch.deliveryIds) genesys.deliveryId = deliveryOf(batch.deliveryIds[0]) + BATCH_ID_SUFFIX;
+      if (batch.infos.some((info) => info.topicName)) genesys.topicNames = batch.infos.map((info) => info.topicName);
+      const msg = { _msgid: RED.util.generateId(), payload: batch.events, keys: batch.infos.map((info) => info.conversationId), genesys };
+      node.send(msg as any);
+    };
+    const emit = config.output === 'request' ? emitRequest : emitEvents;
     const receiver = new WebhookReceiver({
       verifier,
       emit,

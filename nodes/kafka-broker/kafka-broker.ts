@@ -65,6 +65,7 @@ export = function (RED: NodeAPI): void {
     function shared(): SharedProducer {
       if (!producer) {
         producer = createSharedProducer(node.settings, {
+          thread: config.clientThread === 'main' ? 'main' : 'worker',
           log: (level, text) => {
             const safe = redact(text, node.settings);
             if (level === 'warn') node.warn(safe); else if (level === 'info') node.log(safe); else node.debug(safe);

@@ -1,11 +1,15 @@
 // kafka-out: one message → one Kafka record through the broker's shared idempotent producer.
 // done() only after the broker's ack; done(err) after the retry limit, so a Catch or dlq node
 // takes the message; the single output emits the message after the ack with msg.kafka set.
+// An event batch (lib/events/batch.ts) becomes one record per event, sent together; done() once
+// all are acknowledged, or done(err) with msg narrowed to the events that failed.
 import type { NodeAPI, Node, NodeDef, NodeMessageInFlow } from 'node-red';
 import type { KafkaBrokerApi, ProducerHandle } from '../../lib/kafka/producer';
-import { toRecord, DEFAULT_KEY_PROPERTY, type RecordMappingOptions } from '../../lib/kafka/record-mapping';
+import { encodeHeaders, encodeValue, resolveKey, resolveTopic, toRecord, DEFAULT_KEY_PROPERTY, type RecordMappingOptions } from '../../lib/kafka/record-mapping';
+import type { OutgoingRecord } from '../../lib/kafka/record-sink';
 import { producerStatus } from '../../lib/kafka/status';
 import { deliveryTracker } from '../../lib/ingest/delivery-tracker';
+import { eventView, isEventBatch, subsetOf, type EventBatchMessage } from '../../lib/events/batch';
 import { nodeMetrics, releaseNode } from '../../lib/metrics';
 
 interface KafkaOutDef extends NodeDef {
@@ -72,11 +76,61 @@ export = function (RED: NodeAPI): void {
     const ticker = setInterval(refresh, 1000); // the rate moves without state changes
     refresh();
 
+    const getProperty = (m: object, path: string): unknown => RED.util.getMessageProperty(m as NodeMessageInFlow, path);
+    const keysFromBatch = mapping.keyProperty === DEFAULT_KEY_PROPERTY;
+    const outputWired = (): boolean => ((node as any).wires?.[0]?.length ?? 0) > 0;
+
+    const inputBatch = (msg: EventBatchMessage, send: (m: NodeMessageInFlow) => void, done: (err?: Error) => void): void => {
+      const n = msg.payload.length;
+      metrics.received += n - 1; // events, not messages
+      // Topic and headers are the batch's; each event has its key: msg.keys (what "key" means for a
+      // batch) or the configured property read from the event's view, else its conversation id.
+      let shared: { topic: string; headers: OutgoingRecord['headers'] } | undefined;
+      let sharedError: unknown;
+      try { shared = { topic: resolveTopic(msg as { topic?: unknown }, mapping), headers: mapping.headersFromMsg ? encodeHeaders(msg.headers) : undefined }; } catch (err) { sharedError = err; }
+      const sent = msg.payload.map((event, i) => {
+        try {
+          if (!shared) throw sharedError;
+          const key = (keysFromBatch ? msg.keys?.[i] : undefined) ?? resolveKey(eventView(msg, i), mapping.keyProperty, getProperty);
+          return handle.send({ topic: shared.topic, key, value: encodeValue(event), headers: shared.headers });
+        } catch (err) {
+          return Promise.reject(err);
+        }
+      });
+      void Promise.allSettled(sent).then((results) => {
+        const stored: number[] = [];
+        const failed: number[] = [];
+        results.forEach((r, i) => (r.status === 'fulfilled' ? stored : failed).push(i));
+        metrics.kafkaAcks += stored.length;
+        metrics.sent += stored.length;
+        if (failed.length === 0) {
+          lastFailure = undefined;
+          deliveryTracker.settle(msg, 'stored');
+          msg.kafka = results.map((r) => (r as PromiseFulfilledResult<unknown>).value);
+          if (outputWired()) send(msg as any);
+          done();
+          return;
+        }
+        if (stored.length) deliveryTracker.settle(subsetOf(msg, stored), 'stored');
+        const err = (results[failed[0]] as PromiseRejectedResult).reason as Error & { topic?: string; key?: string; retriable?: boolean };
+        lastFailure = err.message;
+        metrics.kafkaErrors += failed.length;
+        metrics.failed += failed.length;
+        refresh();
+        // done(err) reports this message: narrowed to the events that failed, for a dlq node to file.
+        Object.assign(msg, subsetOf(msg, failed));
+        msg.kafka = { topic: err.topic ?? mapping.topic, key: null, error: { name: err.name, retriable: err.retriable === true } };
+        err.message = `${failed.length} of ${n} events not stored${mapping.topic ? ` in topic "${mapping.topic}"` : ''}: ${err.message}`;
+        done(err);
+      });
+    };
+
     node.on('input', (msg: NodeMessageInFlow & { kafka?: unknown }, send: (m: NodeMessageInFlow) => void, done: (err?: Error) => void) => {
       metrics.received++;
+      if (isEventBatch(msg)) { inputBatch(msg, send, done); return; }
       let record;
       try {
-        record = toRecord(msg, mapping, (m, path) => RED.util.getMessageProperty(m as NodeMessageInFlow, path));
+        record = toRecord(msg, mapping, getProperty);
       } catch (err) {
         metrics.failed++;
         done(err as Error);
@@ -88,7 +142,7 @@ export = function (RED: NodeAPI): void {
         metrics.sent++;
         deliveryTracker.settle(msg as { genesys?: { deliveryId?: string } }, 'stored');
         msg.kafka = meta;
-        send(msg);
+        if (outputWired()) send(msg);
         done();
       }, (err: Error & { topic?: string; key?: string; retriable?: boolean }) => {
         lastFailure = err.message;

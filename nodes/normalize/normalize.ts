@@ -5,6 +5,7 @@
 import type { NodeAPI, Node, NodeDef, NodeMessageInFlow } from 'node-red';
 import { normalizeEvent, SHAPES, type NormalizeFailure, type ShapeName } from '../../lib/events/normalize';
 import { nodeMetrics, releaseNode } from '../../lib/metrics';
+import { isEventBatch, mapMetaOf, splitBatch, subsetOf, type EventBatchMessage } from '../../lib/events/batch';
 
 interface NormalizeDef extends NodeDef {
   shape?: 'auto' | ShapeName;
@@ -41,8 +42,53 @@ export = function (RED: NodeAPI): void {
     // The error output counts as handled only when something is wired to it; else Catch nodes get it.
     const errorOutputWired = (): boolean => ((node as any).wires?.[1]?.length ?? 0) > 0;
 
+    /** What msg.error says about a failed event. */
+    const errorOf = (e: NormalizeFailure) => ({
+      reason: e.reason, code: e.code, message: e.message, path: e.path,
+      ...(e.sourcePath ? { sourcePath: e.sourcePath } : {}), ...(e.shape ? { shape: e.shape } : {}),
+      source: { id: node.id, type: node.type, name: node.name },
+    });
+
+    /**
+     * An event batch (lib/events/batch.ts): the normalized events go on as one batch; each failed
+     * event leaves on its own (output 2, or node.error for Catch nodes) so that the DLQ files it with
+     * its own reason; the raw output gets the whole batch, as it came.
+     */
+    const inputBatch = (msg: EventBatchMessage, send: (m: any) => void, done: (err?: Error) => void): void => {
+      const ok: unknown[] = [];
+      const okAt: number[] = [];
+      const keys: string[] = [];
+      const failures: Record<string, any>[] = [];
+      for (let i = 0; i < msg.payload.length; i++) {
+        let r: ReturnType<typeof normalizeEvent>;
+        try { r = normalizeEvent(msg.payload[i], mapMetaOf(msg, i), { shape }); } catch (err) {
+          r = { ok: false, error: { reason: 'validation', code: 'unknown-shape', path: '', message: String((err as Error)?.message ?? err) } };
+        }
+        if (r.ok) { ok.push(r.event); okAt.push(i); keys.push(r.event.conversation_id); continue; }
+        lastFailure = r.error.path || r.error.code;
+        failures.push({ ...splitBatch(subsetOf(msg, [i]))[0], error: errorOf(r.error) });
+      }
+      normalized += ok.length;
+      failed += failures.length;
+      metrics.sent += ok.length;
+      metrics.failed += failures.length;
+      touchStatus();
+      const good = ok.length ? { ...subsetOf(msg, okAt, ok), keys } : null;
+      const toErrorOutput = failures.length > 0 && errorOutputWired();
+      if (good || toErrorOutput || rawOutput) send([good, toErrorOutput ? failures : null, rawOutput ? msg : null]);
+      if (!toErrorOutput) {
+        for (const f of failures) node.error(Object.assign(new Error(f.error.message), { reason: f.error.reason, path: f.error.path }), f as any);
+      }
+      done();
+    };
+
     node.on('input', (msg: NodeMessageInFlow & Record<string, any>, send, done) => {
       metrics.received++;
+      if (isEventBatch(msg)) {
+        metrics.received += msg.payload.length - 1; // events, not messages
+        inputBatch(msg, send, done);
+        return;
+      }
       let result: ReturnType<typeof normalizeEvent>;
       try {
         result = normalizeEvent(msg.payload, msg.genesys, { shape });
@@ -72,11 +118,7 @@ export = function (RED: NodeAPI): void {
       const e: NormalizeFailure = result.error;
       lastFailure = e.path || e.code;
       touchStatus();
-      msg.error = {
-        reason: e.reason, code: e.code, message: e.message, path: e.path,
-        ...(e.sourcePath ? { sourcePath: e.sourcePath } : {}), ...(e.shape ? { shape: e.shape } : {}),
-        source: { id: node.id, type: node.type, name: node.name },
-      };
+      msg.error = errorOf(e);
       if (errorOutputWired()) {
         send(rawOutput ? [null, msg, rawCopy] : [null, msg]);
         done();

@@ -249,6 +249,8 @@ describe('dlq node', function () {
     try {
       await load();
       await send(0, 5);
+      // On a slow first connect these five may be spooled too: let them reach Kafka before it stops.
+      await waitFor(() => !fs.readdirSync(spoolDir).some((f) => f.startsWith('seg-')), 60_000, 'first five drained');
       await server.stop();
       const during = await send(5, 20);
       assert.ok(during.every((m) => m.dlq.storedIn === 'spool'));

@@ -56,6 +56,25 @@ describe('dedup: memory store', () => {
     assert.equal(store.claimSync(`00000000-0000-4000-8000-${'0'.padStart(12, '0')}:1714557600000`), true);
   });
 
+  it('claims leave in the order they were made: expired ones are forgotten, released ones can be claimed again', async () => {
+    const store = new MemoryDedupStore({ windowMs: 60, maxEntries: 3 });
+    assert.equal(store.tryClaim('a', 'pending'), undefined);
+    assert.equal(store.releaseSync('a'), true, 'a pending claim is released');
+    assert.equal(store.tryClaim('a', 'pending'), undefined, 'and the key can be claimed again');
+    store.claimSync('b');
+    store.claimSync('c');
+    assert.equal(store.size, 3);
+    store.claimSync('d'); // full: the oldest live claim (a, re-claimed) goes, not the released copy
+    assert.equal(store.prematureEvictions, 1);
+    assert.equal(store.state('a'), undefined);
+    assert.deepEqual(['b', 'c', 'd'].map((k) => store.state(k)), ['stored', 'stored', 'stored']);
+    await sleep(80);
+    assert.equal(store.size, 0, 'every window closed');
+    store.claimSync('e');
+    assert.equal(store.prematureEvictions, 1, 'claims whose window closed are not premature evictions');
+    assert.equal(store.claimSync('b'), true, 'b passes again after its window');
+  });
+
   it('createDedupStore validates its configuration', () => {
     assert.throws(() => createDedupStore({ store: 'memory', windowSeconds: 0, maxEntries: 10 }), /window/);
     assert.throws(() => createDedupStore({ store: 'redis', windowSeconds: 1, maxEntries: 10 }), /Redis URL/);

@@ -216,5 +216,45 @@ describe('dedup node', function () {
       open.receive({ payload: ev('after') });
       await until('after', () => unique.some((m) => m.dedup.key === 'after:1' && !m.dedup.degraded));
     });
+
+    it('fail-closed, event batches: undecided events leave on output 3 (transport) apart from events without a key (validation), or reach Catch', async () => {
+      const base = { store: 'redis', redisUrl: server.url, keyPrefix: 'outage-b:', commandTimeout: 300, failMode: 'closed' };
+      await helper.load(dedupNode, flow(dedup('wired', base), dedup('unwired', base, [['unique'], ['dup']])));
+      const unique = collect('unique');
+      const undecided = collect('undecided');
+      const caught = collect('caught');
+      const wired = helper.getNode('wired');
+      const unwired = helper.getNode('unwired');
+      await until('connected', () => fill(wired) === 'green' && fill(unwired) === 'green');
+      const batch = (tag: string) => ({
+        payload: [ev(`${tag}1`), { no: 'key here' }, ev(`${tag}2`)], keys: ['k1', undefined, 'k2'],
+        genesys: { batch: true, source: 'webhook', receivedAt: new Date().toISOString() },
+      });
+      wired.receive(batch('up'));
+      await until('passed while Redis is up', () => unique.length === 1);
+      assert.deepEqual(unique[0].payload.map((e: any) => e.event_id), ['up1', 'up2']);
+      assert.deepEqual(undecided.map((m) => [m.error.code, m.payload.length]), [['no-key', 1]]);
+      undecided.length = 0;
+
+      await server.stop('SIGKILL');
+      await until('red', () => fill(wired) === 'red');
+      wired.receive(batch('w'));
+      await until('two messages on output 3', () => undecided.length === 2);
+      const byCode = Object.fromEntries(undecided.map((m) => [m.error.code, m]));
+      assert.equal(byCode['redis-unavailable'].error.reason, 'transport');
+      assert.deepEqual(byCode['redis-unavailable'].payload.map((e: any) => e.event_id), ['w1', 'w2']);
+      assert.deepEqual(byCode['redis-unavailable'].keys, ['k1', 'k2'], 'keys narrowed with the events');
+      assert.equal(byCode['no-key'].error.reason, 'validation');
+      assert.deepEqual(byCode['no-key'].payload, [{ no: 'key here' }]);
+
+      unwired.receive(batch('u'));
+      await until('both reported to Catch', () => caught.length === 2);
+      const [transport, validation] = [...caught].sort((a, b) => b.payload.length - a.payload.length);
+      assert.deepEqual(transport.payload.map((e: any) => e.event_id), ['u1', 'u2']);
+      assert.match(transport.error.message, /redis/i);
+      assert.deepEqual(validation.payload, [{ no: 'key here' }]);
+      assert.doesNotMatch(validation.error.message, /redis/i);
+      assert.equal(unique.length, 1, 'nothing passed undecided');
+    });
   });
 });

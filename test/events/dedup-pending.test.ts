@@ -135,24 +135,30 @@ describe('dedup: pending and stored claims, Redis store', function () {
     }
   });
 
-  for (const major of [7, 6, 0]) {
-    it(`claim pending, promote, release (${major ? `Redis ${major}+ commands` : 'Lua scripts'})`, async () => {
-      const s = open({ keyPrefix: `${uniqueName('dedup-p')}:` });
-      await s.ready();
-      assert.ok(s.claims.serverMajor >= 7, `the test Redis is 7 or newer (${s.claims.serverMajor})`);
-      s.claims.serverMajor = major; // as on an older server
-      await checkStates(s, major >= 7);
-    });
-  }
-
-  it('a server that reports 7 but refuses SET NX GET: the scripts take over', async () => {
+  it('claim pending, promote, release', async () => {
     const s = open({ keyPrefix: `${uniqueName('dedup-p')}:` });
     await s.ready();
-    const set = s.redis.set.bind(s.redis) as (...args: unknown[]) => Promise<unknown>;
-    (s.redis as any).set = (...args: unknown[]) => (args.includes('GET') ? Promise.reject(new Error('ERR syntax error')) : set(...args));
-    assert.equal((await s.claim('k', { pending: true })).outcome, 'unique');
-    assert.equal(s.claims.serverMajor, 0);
-    assert.equal((await s.claim('k', { pending: true })).existing, 'pending');
+    await checkStates(s, true);
+  });
+
+  it('the claims and promotes of one event-loop round go to Redis as one script call each', async () => {
+    const prefix = `${uniqueName('dedup-p')}:`;
+    const s = open({ keyPrefix: prefix });
+    await s.ready();
+    const before = { ...s.claims.calls };
+    // 300 claims in one round, two of them repeats of a key claimed earlier in the same round.
+    const keys = Array.from({ length: 298 }, (_, i) => `k${i}`).concat(['k0', 'k7']);
+    const results = await Promise.all(keys.map((k) => s.claim(k, { pending: true })));
+    assert.equal(s.claims.calls.claim - before.claim, 1, 'one script call for the round');
+    assert.deepEqual(results.map((r) => r.outcome).filter((o) => o === 'duplicate').length, 2);
+    assert.equal(results[298].existing, 'pending');
+    await Promise.all(keys.slice(0, 298).map((k) => s.promote(k)));
+    assert.equal(s.claims.calls.promote - before.promote, 1);
+    assert.equal(await s.redis.get(`${prefix}k5`), '1');
+    // More than a batch holds (500) in one round: split, every claim answered.
+    const many = await Promise.all(Array.from({ length: 1200 }, (_, i) => s.claim(`m${i}`)));
+    assert.equal(many.filter((r) => r.outcome === 'unique').length, 1200);
+    assert.equal(s.claims.calls.claim - before.claim, 1 + 3);
   });
 
   it('two instances on one Redis: a pending claim is pending for both; release lets the other claim; promote is seen by both', async () => {
@@ -191,15 +197,12 @@ describe('dedup: pending and stored claims, Redis store', function () {
     const prefix = `${uniqueName('dedup-p')}:`;
     const s = open({ keyPrefix: prefix, windowMs: 5000 });
     await s.ready();
-    for (const major of [7, 0]) {
-      s.claims.serverMajor = major;
-      await s.claim(`k${major}`, { pending: true });
-      await s.redis.pexpire(`${prefix}k${major}`, 1500);
-      await s.promote(`k${major}`);
-      const ttl = await s.redis.pttl(`${prefix}k${major}`);
-      assert.ok(ttl > 0 && ttl <= 1500, `ttl ${ttl}`);
-      assert.equal(await s.redis.get(`${prefix}k${major}`), '1');
-    }
+    await s.claim('k', { pending: true });
+    await s.redis.pexpire(`${prefix}k`, 1500);
+    await s.promote('k');
+    const ttl = await s.redis.pttl(`${prefix}k`);
+    assert.ok(ttl > 0 && ttl <= 1500, `ttl ${ttl}`);
+    assert.equal(await s.redis.get(`${prefix}k`), '1');
     await s.redis.set(`${prefix}old`, '1', 'PX', 5000);
     const old = await s.claim('old', { pending: true });
     assert.equal(old.existing, 'stored');

@@ -1,8 +1,10 @@
-// In-process dedup window: an LRU (lru-cache) bounded by entry count and TTL, so memory cannot grow
-// without limit. When it is full, the least recently seen key goes first; a duplicate of an evicted
-// key then passes again (never a loss), which `prematureEvictions` counts so the node can warn.
+// In-process dedup window bounded by entry count and TTL, so memory cannot grow without limit.
+// Every claim gets the same window from its first sight and a repeat never refreshes it, so claims
+// expire in the order they were made: a Map for lookups plus a queue in claim order is all the
+// bookkeeping needed (an LRU with per-entry TTLs cost 5 % of the push pipeline's main thread).
+// When it is full, the oldest claim goes first; a duplicate of an evicted key then passes again
+// (never a loss), which `prematureEvictions` counts so the node can warn.
 // Each key holds a claim that is pending (its delivery still in flight) or stored (see types.ts).
-import { LRUCache } from 'lru-cache';
 import { DUPLICATE, DUPLICATE_PENDING, UNIQUE, type ClaimOptions, type ClaimResult, type ClaimState, type DedupStore } from './types';
 
 export interface MemoryDedupOptions {
@@ -11,6 +13,7 @@ export interface MemoryDedupOptions {
 }
 
 interface Claim {
+  key: string;
   /** ms since epoch when the window of this key ends. */
   expiry: number;
   pending: boolean;
@@ -18,22 +21,74 @@ interface Claim {
   localOnly: boolean;
 }
 
+/** Claims in the order they were made (= expiry order); released ones stay until they reach the head. */
+class ClaimQueue {
+  private items: Claim[] = [];
+  private head = 0;
+
+  push(c: Claim): void { this.items.push(c); }
+  peek(): Claim | undefined { return this.items[this.head]; }
+
+  shift(): Claim | undefined {
+    const c = this.items[this.head];
+    if (c === undefined) return undefined;
+    this.items[this.head++] = undefined as unknown as Claim;
+    // Drop the consumed prefix now and then, not on every shift.
+    if (this.head >= 4096 && this.head * 2 >= this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return c;
+  }
+
+  clear(): void { this.items = []; this.head = 0; }
+}
+
+/** A claim's answer from tryClaim(): free (now ours), or the state of the claim already there. */
+function resultOf(existing: ClaimState | undefined): ClaimResult {
+  return existing === undefined ? UNIQUE : existing === 'pending' ? DUPLICATE_PENDING : DUPLICATE;
+}
+
 export class MemoryDedupStore implements DedupStore {
   readonly kind = 'memory' as const;
   /** Keys evicted for room while their window was still open. */
   prematureEvictions = 0;
-  private readonly cache: LRUCache<string, Claim>;
+  private readonly claims = new Map<string, Claim>();
+  private readonly order = new ClaimQueue();
   readonly windowMs: number;
+  readonly maxEntries: number;
 
   constructor(opts: MemoryDedupOptions) {
     this.windowMs = Math.max(1, Math.round(opts.windowMs));
-    this.cache = new LRUCache<string, Claim>({
-      max: Math.max(1, Math.floor(opts.maxEntries)),
-      ttl: this.windowMs,
-      dispose: (claim, _key, reason) => {
-        if (reason === 'evict' && claim.expiry > Date.now()) this.prematureEvictions++;
-      },
-    });
+    this.maxEntries = Math.max(1, Math.floor(opts.maxEntries));
+  }
+
+  /** key's claim while its window is open. */
+  private live(key: string): Claim | undefined {
+    const c = this.claims.get(key);
+    if (c === undefined || c.expiry > Date.now()) return c;
+    this.claims.delete(key);
+    return undefined;
+  }
+
+  /** Forgets claims whose window closed; with full = true also the oldest open one (eviction). */
+  private trim(now: number, full: boolean): void {
+    for (let c = this.order.peek(); c !== undefined; c = this.order.peek()) {
+      const current = this.claims.get(c.key) === c; // false: released, or replaced after it expired
+      if (current && c.expiry > now && !(full && this.claims.size >= this.maxEntries)) return;
+      this.order.shift();
+      if (!current) continue;
+      this.claims.delete(c.key);
+      if (c.expiry > now) this.prematureEvictions++;
+    }
+  }
+
+  private insert(key: string, pending: boolean, localOnly: boolean): void {
+    const now = Date.now();
+    this.trim(now, true);
+    const c: Claim = { key, expiry: now + this.windowMs, pending, localOnly };
+    this.claims.set(key, c);
+    this.order.push(c);
   }
 
   /**
@@ -41,10 +96,10 @@ export class MemoryDedupStore implements DedupStore {
    * claimed in the given state, else the state of the claim already there.
    */
   tryClaim(key: string, state: ClaimState = 'stored', localOnly = false): ClaimState | undefined {
-    // peek: a repeat neither refreshes the key's place in the LRU nor its window.
-    const existing = this.cache.peek(key);
+    // A repeat refreshes neither the key's window nor its place in the eviction order.
+    const existing = this.live(key);
     if (existing) return existing.pending ? 'pending' : 'stored';
-    this.cache.set(key, { expiry: Date.now() + this.windowMs, pending: state === 'pending', localOnly });
+    this.insert(key, state === 'pending', localOnly);
     return undefined;
   }
 
@@ -55,44 +110,53 @@ export class MemoryDedupStore implements DedupStore {
 
   /** True when key is inside its window here. */
   has(key: string): boolean {
-    return this.cache.has(key);
+    return this.live(key) !== undefined;
   }
 
   /** The state of key's claim, or undefined when it has none. */
   state(key: string): ClaimState | undefined {
-    const c = this.cache.peek(key);
+    const c = this.live(key);
     return c ? (c.pending ? 'pending' : 'stored') : undefined;
   }
 
   /** pending -> stored, keeping the window; a key that was gone is claimed stored with a new window. */
   promoteSync(key: string, localOnly = false): void {
-    const c = this.cache.peek(key);
-    if (!c) { this.cache.set(key, { expiry: Date.now() + this.windowMs, pending: false, localOnly }); return; }
+    const c = this.live(key);
+    if (!c) { this.insert(key, false, localOnly); return; }
     c.pending = false;
     c.localOnly = localOnly;
   }
 
   /** Deletes key's claim if it is still pending; true when one was deleted. */
   releaseSync(key: string): boolean {
-    const c = this.cache.peek(key);
+    const c = this.live(key);
     if (!c || !c.pending) return false;
-    this.cache.delete(key);
+    this.claims.delete(key); // its queue entry goes when it reaches the head
     return true;
   }
 
   /** Marks a stored key as still to be written back to Redis (its promote did not reach Redis). */
   markLocalOnly(key: string): void {
-    const c = this.cache.peek(key);
+    const c = this.live(key);
     if (c) c.localOnly = true;
   }
 
   claim(key: string, opts?: ClaimOptions): Promise<ClaimResult> {
-    const existing = this.tryClaim(key, opts?.pending ? 'pending' : 'stored');
-    return Promise.resolve(existing === undefined ? UNIQUE : existing === 'pending' ? DUPLICATE_PENDING : DUPLICATE);
+    return Promise.resolve(resultOf(this.tryClaim(key, opts?.pending ? 'pending' : 'stored')));
+  }
+
+  claimMany(keys: readonly string[], opts?: ClaimOptions): Promise<ClaimResult[]> {
+    const state = opts?.pending ? 'pending' : 'stored';
+    return Promise.resolve(keys.map((key) => resultOf(this.tryClaim(key, state))));
   }
 
   promote(key: string): Promise<boolean> {
     this.promoteSync(key);
+    return Promise.resolve(true);
+  }
+
+  promoteMany(keys: readonly string[]): Promise<boolean> {
+    for (const key of keys) this.promoteSync(key);
     return Promise.resolve(true);
   }
 
@@ -109,7 +173,7 @@ export class MemoryDedupStore implements DedupStore {
   takeLocalOnly(): [string, number][] {
     const now = Date.now();
     const out: [string, number][] = [];
-    for (const [key, c] of this.cache.entries()) {
+    for (const [key, c] of this.claims) {
       if (c.localOnly && !c.pending && c.expiry > now) {
         out.push([key, c.expiry - now]);
         c.localOnly = false;
@@ -118,20 +182,19 @@ export class MemoryDedupStore implements DedupStore {
     return out;
   }
 
+  /** Claims whose window is open. */
   get size(): number {
-    return this.cache.size;
-  }
-
-  get maxEntries(): number {
-    return this.cache.max;
+    this.trim(Date.now(), false);
+    return this.claims.size;
   }
 
   clear(): void {
-    this.cache.clear();
+    this.claims.clear();
+    this.order.clear();
   }
 
   close(): Promise<void> {
-    this.cache.clear();
+    this.clear();
     return Promise.resolve();
   }
 }

@@ -1,96 +1,77 @@
-// The three Redis operations on one claim, each one atomic round trip. The value is the claim's
-// state: 'p' pending, anything else stored ('1', which is also what claims looked like before they
-// had states). Native commands where the server has them (they cost about as much as the old
-// SET NX; a Lua script costs ~40 % more on the server), small Lua scripts otherwise:
-//   claim    Redis >= 7: SET key <state> NX PX <window> GET      else: the CLAIM script
-//            (a claim that needs no state back, on Redis < 7: SET key 1 NX PX <window>)
-//   promote  Redis >= 6: SET key 1 KEEPTTL XX, then SET NX PX <window> if the key was gone
-//            else: the PROMOTE script
-//   release  the RELEASE script (compare-and-delete; only on failures, so rare)
+// The Redis operations on dedup claims. The value is the claim's state: 'p' pending, anything else
+// stored ('1', which is also what claims looked like before they had states). The store sends every
+// claim and every promote of one event-loop round as one script call (tick-batch.ts), so a busy
+// pipeline costs one round trip per round, not two per event:
+//   CLAIM_MANY    per key: the value there, or claim it (SET PX) when there is none
+//   PROMOTE_MANY  per key: stored, keeping what is left of its window (a key that is gone gets a new one)
+//   RELEASE       compare-and-delete of a pending claim (only on failures, so rare)
+// Scripts are atomic and work on every Redis version with Lua (2.6+). Multi-key scripts need every
+// key on one server: fine for a single Redis or a replicated pair, not for Redis Cluster.
 import type { Redis } from 'ioredis';
 
 export const PENDING = 'p';
 export const STORED = '1';
 
-// KEYS[1] key; ARGV[1] state to claim with, ARGV[2] window ms -> nil when claimed, else the value there.
-const CLAIM_LUA = `local v = redis.call('GET', KEYS[1])
-if v then return v end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return false`;
-// KEYS[1] key; ARGV[1] window ms. Stored, keeping what is left of the window (a key that is gone gets a new one).
-const PROMOTE_LUA = `local ttl = redis.call('PTTL', KEYS[1])
-if ttl <= 0 then ttl = tonumber(ARGV[1]) end
-redis.call('SET', KEYS[1], '${STORED}', 'PX', ttl)
-return 1`;
-// KEYS[1] key. Compare-and-delete: a claim stored meanwhile (by any instance) stays.
+// KEYS the keys; ARGV[1] window ms, ARGV[i + 1] the state to claim KEYS[i] with -> per key '' when
+// claimed, else the value there ('' rather than nil: a nil would end the reply array).
+const CLAIM_MANY_LUA = `local out = {}
+for i, key in ipairs(KEYS) do
+  local v = redis.call('GET', key)
+  if v then out[i] = v else
+    redis.call('SET', key, ARGV[i + 1], 'PX', ARGV[1])
+    out[i] = ''
+  end
+end
+return out`;
+// KEYS the keys; ARGV[1] window ms.
+const PROMOTE_MANY_LUA = `for _, key in ipairs(KEYS) do
+  local ttl = redis.call('PTTL', key)
+  if ttl <= 0 then ttl = tonumber(ARGV[1]) end
+  redis.call('SET', key, '${STORED}', 'PX', ttl)
+end
+return #KEYS`;
+// KEYS[1] key. A claim stored meanwhile (by any instance) stays.
 const RELEASE_LUA = `if redis.call('GET', KEYS[1]) == '${PENDING}' then return redis.call('DEL', KEYS[1]) end
 return 0`;
 
-/** The scripts as ioredis commands (defineCommand: EVALSHA, EVAL once per connection, auto-pipelined). */
+/** The scripts as ioredis commands (defineCommand: EVALSHA, EVAL once per connection). */
 interface ClaimScripts {
-  genesysDedupClaim(key: string, state: string, windowMs: number): Promise<string | null>;
-  genesysDedupPromote(key: string, windowMs: number): Promise<number>;
+  genesysDedupClaimMany(numKeys: number, ...args: (string | number)[]): Promise<string[]>;
+  genesysDedupPromoteMany(numKeys: number, ...args: (string | number)[]): Promise<number>;
   genesysDedupRelease(key: string): Promise<number>;
 }
 
 export class RedisClaims {
-  /** Major version of the server, once known (0 until the first INFO answered: scripts meanwhile). */
-  serverMajor = 0;
+  /** Script calls made (claims, promotes): tests and benchmarks read how well rounds batch. */
+  readonly calls = { claim: 0, promote: 0 };
   private readonly redis: Redis & ClaimScripts;
 
   constructor(redis: Redis) {
     this.redis = redis as Redis & ClaimScripts;
-    this.redis.defineCommand('genesysDedupClaim', { numberOfKeys: 1, lua: CLAIM_LUA });
-    this.redis.defineCommand('genesysDedupPromote', { numberOfKeys: 1, lua: PROMOTE_LUA });
+    // No numberOfKeys on the many-key scripts: the caller passes the key count first.
+    this.redis.defineCommand('genesysDedupClaimMany', { lua: CLAIM_MANY_LUA });
+    this.redis.defineCommand('genesysDedupPromoteMany', { lua: PROMOTE_MANY_LUA });
     this.redis.defineCommand('genesysDedupRelease', { numberOfKeys: 1, lua: RELEASE_LUA });
   }
 
-  /** Reads the server's version (call on every 'ready': a failover may change the server). */
-  async detect(): Promise<void> {
-    try {
-      const info = await this.redis.info('server');
-      const m = /^redis_version:(\d+)\./m.exec(info);
-      this.serverMajor = m ? Number(m[1]) : 0;
-    } catch {
-      this.serverMajor = 0; // INFO not allowed (ACL): the scripts work everywhere
-    }
+  /** Claims each key in its state unless it exists: per key null when claimed, else the value there. */
+  async claimMany(claims: readonly (readonly [key: string, state: string])[], windowMs: number): Promise<(string | null)[]> {
+    if (claims.length === 0) return [];
+    this.calls.claim++;
+    const keys = claims.map((c) => c[0]);
+    const reply = await this.redis.genesysDedupClaimMany(keys.length, ...keys, windowMs, ...claims.map((c) => c[1]));
+    return reply.map((v) => (v === '' ? null : v));
   }
 
-  /**
-   * Claims key in state unless it exists: null when claimed, else the value there. needState false
-   * (a copy that waits for no ack: any claim makes it a duplicate) allows plain SET NX on old servers.
-   */
-  async claim(key: string, state: string, windowMs: number, needState = true): Promise<string | null> {
-    if (this.serverMajor >= 7) {
-      try {
-        return await this.redis.set(key, state, 'PX', windowMs, 'NX', 'GET');
-      } catch (err) {
-        if (!isSyntaxError(err)) throw err;
-        this.serverMajor = 0; // a Redis-compatible server that reports 7 but lacks NX GET
-      }
-    }
-    if (!needState) return (await this.redis.set(key, state, 'PX', windowMs, 'NX')) === 'OK' ? null : STORED;
-    return this.redis.genesysDedupClaim(key, state, windowMs);
-  }
-
-  /** Makes key's claim stored, keeping its remaining window; creates it (new window) when it is gone. */
-  async promote(key: string, windowMs: number): Promise<void> {
-    if (this.serverMajor >= 6) {
-      if ((await this.redis.set(key, STORED, 'KEEPTTL', 'XX')) === 'OK') return;
-      // Gone (released by the instance whose copy failed, or expired): the event is safe, so claim it.
-      // Should another instance have claimed it pending in between, its claim stays: a retry passes.
-      await this.redis.set(key, STORED, 'PX', windowMs, 'NX');
-      return;
-    }
-    await this.redis.genesysDedupPromote(key, windowMs);
+  /** Makes each key's claim stored, keeping its remaining window; creates it (new window) when it is gone. */
+  async promoteMany(keys: readonly string[], windowMs: number): Promise<void> {
+    if (keys.length === 0) return;
+    this.calls.promote++;
+    await this.redis.genesysDedupPromoteMany(keys.length, ...keys, windowMs);
   }
 
   /** Deletes key's claim if it is still pending. */
   async release(key: string): Promise<void> {
     await this.redis.genesysDedupRelease(key);
   }
-}
-
-function isSyntaxError(err: unknown): boolean {
-  return /syntax error/i.test(String((err as Error)?.message ?? ''));
 }

@@ -1,7 +1,7 @@
 // Shared dedup window in Redis so that active-active Node-RED instances (guide 001) agree. One atomic
-// claim-or-inspect per event (redis-claims.ts: SET NX GET, or a Lua script on Redis < 7), auto-pipelined
-// by ioredis (every claim issued in the same tick goes out as one pipeline). The value is the claim's
-// state: 'p' pending (delivery in flight), anything else stored. A local LRU remembers this instance's
+// claim-or-inspect per event, sent for all the claims of one event-loop round as a single script call
+// (tick-batch.ts, redis-claims.ts CLAIM_MANY; promotes likewise). The value is the claim's
+// state: 'p' pending (delivery in flight), anything else stored. A local window remembers this instance's
 // own claims: it answers repeats of stored ones without a round trip and is the window while Redis is
 // unreachable (fail-open); stored claims made then are written back (SET NX) when it returns. Never
 // blocks: commands time out, nothing queues while Redis is known down, and ioredis reconnects by
@@ -10,6 +10,7 @@ import { EventEmitter } from 'node:events';
 import { Redis, type RedisOptions } from 'ioredis';
 import { MemoryDedupStore } from './memory-store';
 import { PENDING, RedisClaims, STORED } from './redis-claims';
+import { TickBatch } from './tick-batch';
 import { DUPLICATE, DUPLICATE_PENDING, UNIQUE, type ClaimOptions, type ClaimResult, type ClaimState, type DedupStore } from './types';
 
 export type FailMode = 'open' | 'closed';
@@ -41,12 +42,15 @@ export interface RedisDedupOptions {
 export class RedisDedupStore extends EventEmitter implements DedupStore {
   readonly kind = 'redis' as const;
   readonly redis: Redis;
-  /** The claim, promote and release commands (native or Lua, by server version). */
+  /** The claim, promote and release scripts. */
   readonly claims: RedisClaims;
   readonly local: MemoryDedupStore;
   private readonly prefix: string;
   private readonly windowMs: number;
   private readonly failMode: FailMode;
+  /** Claims ([prefixed key, state]) and promotes (prefixed keys) of one round, one script call each. */
+  private readonly claimBatch: TickBatch<readonly [string, string], string | null>;
+  private readonly promoteBatch: TickBatch<string, undefined>;
   private _health: RedisHealth = 'connecting';
   private lastError: Error | undefined;
 
@@ -74,13 +78,14 @@ export class RedisDedupStore extends EventEmitter implements DedupStore {
       ...opts.redisOptions,
     });
     this.claims = new RedisClaims(this.redis);
-    // Version first (native commands), then health: claims until then use the scripts, correct everywhere.
+    this.claimBatch = new TickBatch((claims) => this.claims.claimMany(claims, this.windowMs));
+    this.promoteBatch = new TickBatch(async (keys) => {
+      await this.claims.promoteMany(keys, this.windowMs);
+      return keys.map(() => undefined);
+    });
     this.redis.on('ready', () => {
-      void this.claims.detect().then(() => {
-        if (this._health === 'closed' || this.redis.status !== 'ready') return; // lost again meanwhile
-        this.setHealth('ready');
-        void this.writeBack();
-      });
+      this.setHealth('ready');
+      void this.writeBack();
     });
     this.redis.on('error', (err: Error) => { this.lastError = err; });
     this.redis.on('close', () => { if (this._health !== 'closed') this.setHealth('down', this.lastError); });
@@ -91,40 +96,68 @@ export class RedisDedupStore extends EventEmitter implements DedupStore {
     return this._health;
   }
 
-  async claim(key: string, opts?: ClaimOptions): Promise<ClaimResult> {
-    const state: ClaimState = opts?.pending ? 'pending' : 'stored';
-    const known = this.local.state(key);
-    // Our own stored claims are duplicates for sure (same window as the Redis key). Our own pending
-    // ones too for a copy that does not wait for an ack; one that does asks Redis, which may know
-    // that another instance stored the event meanwhile.
-    if (known === 'stored') return DUPLICATE;
-    if (known === 'pending' && state === 'stored') return DUPLICATE_PENDING;
-    if (this._health === 'down' || this._health === 'closed') return this.fallback(key, state, this.downError());
-    let reply: string | null;
-    try {
-      reply = await this.claims.claim(this.prefix + key, state === 'pending' ? PENDING : STORED, this.windowMs, state === 'pending');
-    } catch (err) {
-      return this.fallback(key, state, err as Error);
-    }
-    if (reply === null || reply === undefined) {
-      if (known === undefined) this.local.tryClaim(key, state);
-      return UNIQUE;
-    }
-    if (reply === PENDING) return DUPLICATE_PENDING;
-    // Another instance stored the event that our own pending claim is for: answer repeats locally now.
-    if (known === 'pending') this.local.promoteSync(key);
-    return DUPLICATE;
+  claim(key: string, opts?: ClaimOptions): Promise<ClaimResult> {
+    return this.claimMany([key], opts).then((r) => r[0]);
   }
 
-  async promote(key: string): Promise<boolean> {
-    this.local.promoteSync(key, true);
+  /** Claims of one call go to Redis together (with the rest of the round): one promise, not one per key. */
+  async claimMany(keys: readonly string[], opts?: ClaimOptions): Promise<ClaimResult[]> {
+    const state: ClaimState = opts?.pending ? 'pending' : 'stored';
+    const out: ClaimResult[] = new Array(keys.length);
+    const ask: number[] = [];
+    const known: (ClaimState | undefined)[] = new Array(keys.length);
+    for (let i = 0; i < keys.length; i++) {
+      // Our own stored claims are duplicates for sure (same window as the Redis key). Our own pending
+      // ones too for a copy that does not wait for an ack; one that does asks Redis, which may know
+      // that another instance stored the event meanwhile.
+      known[i] = this.local.state(keys[i]);
+      if (known[i] === 'stored') out[i] = DUPLICATE;
+      else if (known[i] === 'pending' && state === 'stored') out[i] = DUPLICATE_PENDING;
+      else ask.push(i);
+    }
+    if (ask.length === 0) return out;
+    if (this._health === 'down' || this._health === 'closed') {
+      const err = this.downError();
+      for (const i of ask) out[i] = this.fallback(keys[i], state, err);
+      return out;
+    }
+    const value = state === 'pending' ? PENDING : STORED;
+    let replies: (string | null)[];
+    try {
+      replies = await this.claimBatch.addMany(ask.map((i) => [this.prefix + keys[i], value] as const));
+    } catch (err) {
+      for (const i of ask) out[i] = this.fallback(keys[i], state, err as Error);
+      return out;
+    }
+    for (let j = 0; j < ask.length; j++) {
+      const i = ask[j];
+      const reply = replies[j];
+      if (reply === null || reply === undefined) {
+        if (known[i] === undefined) this.local.tryClaim(keys[i], state);
+        out[i] = UNIQUE;
+      } else if (reply === PENDING) out[i] = DUPLICATE_PENDING;
+      else {
+        // Another instance stored the event that our own pending claim is for: answer repeats locally now.
+        if (known[i] === 'pending') this.local.promoteSync(keys[i]);
+        out[i] = DUPLICATE;
+      }
+    }
+    return out;
+  }
+
+  promote(key: string): Promise<boolean> {
+    return this.promoteMany([key]);
+  }
+
+  async promoteMany(keys: readonly string[]): Promise<boolean> {
+    for (const key of keys) this.local.promoteSync(key, true);
     if (this._health === 'down' || this._health === 'closed') return false;
     try {
-      await this.claims.promote(this.prefix + key, this.windowMs);
+      await this.promoteBatch.addMany(keys.map((k) => this.prefix + k));
     } catch {
       return false; // stays local-only: written back when Redis returns
     }
-    this.local.promoteSync(key, false);
+    for (const key of keys) this.local.promoteSync(key, false);
     return true;
   }
 
@@ -201,6 +234,9 @@ export class RedisDedupStore extends EventEmitter implements DedupStore {
   async close(): Promise<void> {
     if (this._health === 'closed') return;
     const wasReady = this._health === 'ready';
+    // What this round queued goes out before QUIT (promotes especially: those events are safe).
+    this.claimBatch.flush();
+    this.promoteBatch.flush();
     this.setHealth('closed');
     if (wasReady) {
       await Promise.race([this.redis.quit().catch(() => undefined), new Promise((r) => setTimeout(r, 1000).unref())]);

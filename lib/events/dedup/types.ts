@@ -28,11 +28,15 @@ export interface DedupStore {
   readonly kind: 'memory' | 'redis';
   /** First sight of key within the window -> unique (and the key is now taken); else duplicate. */
   claim(key: string, opts?: ClaimOptions): Promise<ClaimResult>;
+  /** claim() for the keys of an event batch, answered together (same order). */
+  claimMany(keys: readonly string[], opts?: ClaimOptions): Promise<ClaimResult[]>;
   /**
    * The event is safe: its claim becomes stored (kept window; created with a new window if it was
    * gone). Resolves false when only this instance's window could be updated (Redis unreachable).
    */
   promote(key: string): Promise<boolean>;
+  /** promote() for many keys (an event batch that was stored). */
+  promoteMany(keys: readonly string[]): Promise<boolean>;
   /**
    * The event was not stored: deletes its claim if that is still pending (a stored claim stays).
    * Resolves false when the shared store could not be told (its pending claim then expires).

@@ -110,6 +110,8 @@ export function eventKey(payload: unknown, meta?: Partial<GenesysMeta>): string 
   }
   const mapper = detectShape(payload, meta?.source);
   if (!mapper) return undefined;
+  const direct = mapper.key?.(payload);
+  if (direct !== undefined) return direct;
   let out: ReturnType<Mapper['map']>;
   try { out = mapper.map(payload, context(mapper, meta, '')); } catch { return undefined; }
   if ('reason' in out || out.event_id === undefined || out.event_id === null || out.event_id === '') return undefined;

@@ -34,6 +34,10 @@ export const pushMapper: Mapper = {
   defaultSource: 'webhook',
   matches: (p) => isObject(p.data) && isObject(p.metadata) && typeof p.data.conversationId === 'string',
   map: (p: PushNotification, ctx) => mapInteraction(p.data, ctx, p, p.metadata.eventId, p.metadata.sequence),
+  key: (p: PushNotification) => {
+    const { eventId, sequence } = p.metadata;
+    return eventId === undefined || eventId === null || eventId === '' || sequence === undefined ? undefined : `${eventId}:${sequence}`;
+  },
   sourcePaths: {
     event_id: 'metadata.eventId', sequence: 'metadata.sequence', timestamp: 'data.timestamp', interaction_type: 'data.type',
     state: 'data.state', conversation_id: 'data.conversationId', queue_id: 'data.queue.id', queue_name: 'data.queue.name',

@@ -76,5 +76,10 @@ export interface Mapper {
   defaultSource: EventSource;
   matches(p: any): boolean;
   map(p: any, ctx: MapContext): NormalizedInteraction | NormalizeFailure;
+  /**
+   * The dedup key `event_id:sequence` read straight from the payload when the shape carries both
+   * (what map() would give, without mapping); undefined when it has to be derived by map().
+   */
+  key?(p: any): string | undefined;
   sourcePaths: Partial<Record<keyof NormalizedInteraction, string>>;
 }
