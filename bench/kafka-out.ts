@@ -18,6 +18,8 @@ export interface KafkaOutBenchOptions {
   profileName?: string;
   /** 'echo': a pass-through node in kafka-out's place (what Node-RED's routing alone costs). */
   target?: 'kafka-out' | 'echo';
+  /** kafka-broker's client thread (default: the node's default, a worker thread). */
+  clientThread?: 'worker' | 'main';
   log: (line: string) => void;
 }
 
@@ -28,14 +30,15 @@ export interface KafkaOutBenchResult {
   errors: string[];
 }
 
-export function kafkaOutFlow(brokers: string[], topic: string, target: 'kafka-out' | 'echo' = 'kafka-out'): unknown[] {
+export function kafkaOutFlow(brokers: string[], topic: string, target: 'kafka-out' | 'echo' = 'kafka-out', clientThread: 'worker' | 'main' = 'worker'): unknown[] {
   const out = target === 'echo'
     ? { id: 'out', type: 'bench-echo', z: 'tab', wires: [['feed']] }
     // kafka-out as shipped (defaults: linger 5 ms, 1000 records per batch, 10,000 queued).
     : { id: 'out', type: 'kafka-out', z: 'tab', broker: 'broker', topic, keyProperty: 'key', headersFromMsg: false, wires: [['feed']] };
   return [
     { id: 'tab', type: 'tab', label: 'bench kafka-out' },
-    { id: 'broker', type: 'kafka-broker', name: 'bench', brokers: brokers.join(','), clientId: 'bench-kafka-out', connectionTimeout: 3000, requestTimeout: 30000 },
+    { id: 'broker', type: 'kafka-broker', name: 'bench', brokers: brokers.join(','), clientId: 'bench-kafka-out', connectionTimeout: 3000, requestTimeout: 30000,
+      clientThread },
     { id: 'start', type: 'http in', z: 'tab', url: '/bench/feed', method: 'post', upload: false, wires: [['feed']] },
     { id: 'feed', type: 'bench-feed', z: 'tab', wires: [['out'], ['reply']] },
     { id: 'reply', type: 'http response', z: 'tab', statusCode: '', headers: {}, wires: [] },
@@ -53,7 +56,7 @@ export interface KafkaOutFeeder {
 
 /** Starts Node-RED with the feed flow and warms it up (producer connected, JIT). */
 export async function startKafkaOutFeeder(o: Omit<KafkaOutBenchOptions, 'total' | 'runs' | 'log'> & { warmup: number }): Promise<KafkaOutFeeder> {
-  const red = await startNodeRed({ userDir: o.userDir, flows: kafkaOutFlow(o.brokers, o.topic, o.target), profileName: o.profileName });
+  const red = await startNodeRed({ userDir: o.userDir, flows: kafkaOutFlow(o.brokers, o.topic, o.target, o.clientThread), profileName: o.profileName });
   const template = JSON.parse(sampleEvent(0).value);
   const keys = Array.from({ length: 5000 }, (_, i) => `c0ffee00-0000-4000-8000-${String(i).padStart(12, '0')}`);
   const window = o.window ?? 10_000;

@@ -70,6 +70,11 @@ export interface LoadResult {
   max: number;
   seconds: number;
   statusCodes: Record<string, number>;
+  /**
+   * Paced loads only: the seconds (from the start, by when requests were due) whose slowest answer
+   * took over 500 ms, worst first (at most 5), to tell a stall from a slow run.
+   */
+  slowSeconds?: { at: number; max: number; requests: number }[];
 }
 
 /** Runs autocannon (load-child.ts) in a process of its own and returns its summary. */

@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import type { Admin } from 'kafkajs';
 import { Redis } from 'ioredis';
 import type { NodeRedProcess } from '../harness/node-red';
-import { AUDIENCE, ISSUER, WEBHOOK_SECRET, runLoad, type LoadOptions, type LoadResult } from './load';
+import { AUDIENCE, ISSUER, WEBHOOK_SECRET, runLoad, type BodyFiles, type LoadOptions, type LoadResult } from './load';
 import { cpuSecondsOf, errorLines, rssOf, startNodeRed, stopNodeRed } from './nodered';
 import { benchCache } from './snapshot';
 import { topicCount } from './services';
@@ -23,15 +23,18 @@ export const STOCK_PACKAGES = ['node-red-contrib-kafkajs@0.0.7'];
 /** The full pipeline, or it with one stage changed or left out (to see what each stage costs). */
 export type PipelineVariant = 'full' | 'memory-dedup' | 'no-dedup' | 'no-normalize' | 'webhook-kafka' | 'webhook-only';
 
-export function ourPipelineFlow(o: { brokers: string[]; topic: string; redisUrl: string; keyPrefix: string; variant?: PipelineVariant }): unknown[] {
+/** webhook-in's output: one message per request (event batch, the default here) or per event. */
+export type PipelineMessages = 'request' | 'event';
+
+export function ourPipelineFlow(o: { brokers: string[]; topic: string; redisUrl: string; keyPrefix: string; variant?: PipelineVariant; messages?: PipelineMessages; clientThread?: 'worker' | 'main' }): unknown[] {
   const v = o.variant ?? 'full';
   const useDedup = v === 'full' || v === 'memory-dedup' || v === 'no-normalize';
   const useNormalize = v === 'full' || v === 'memory-dedup' || v === 'no-dedup';
   const first = useDedup ? 'dedup' : useNormalize ? 'normalize' : 'out';
   const flow: unknown[] = [
     { id: 'tab', type: 'tab', label: 'bench push pipeline' },
-    { id: 'broker', type: 'kafka-broker', name: 'bench', brokers: o.brokers.join(','), clientId: 'bench-pipeline', connectionTimeout: 3000, requestTimeout: 30000 },
-    { id: 'webhook', type: 'genesys-webhook-in', z: 'tab', path: PUSH_PATH, ack: v === 'webhook-only' ? 'receipt' : 'delivery', settlements: 1, ackTimeout: 10,
+    { id: 'broker', type: 'kafka-broker', name: 'bench', brokers: o.brokers.join(','), clientId: 'bench-pipeline', connectionTimeout: 3000, requestTimeout: 30000, clientThread: o.clientThread ?? 'worker' },
+    { id: 'webhook', type: 'genesys-webhook-in', z: 'tab', path: PUSH_PATH, ack: v === 'webhook-only' ? 'receipt' : 'delivery', output: o.messages ?? 'request', settlements: 1, ackTimeout: 10,
       maxUnsettled: 20000, overloadStatus: '503', maxBodyKb: 1024, issuer: ISSUER, audience: AUDIENCE, clockTolerance: 30, secretSource: 'env',
       secretEnv: 'BENCH_WEBHOOK_SECRET', secretEncoding: 'text', tokenCache: true, listener: 'httpNode', register: false, wires: [v === 'webhook-only' ? [] : [first]] },
   ];
@@ -114,6 +117,8 @@ export interface PipelineRun {
   /** Node-RED process CPU during the load: share of one core, and CPU µs per stored event. */
   cpuCores: number;
   cpuUsPerEvent: number;
+  /** Share of one core Node-RED's main thread used (the Kafka client thread and others excluded). */
+  mainThreadCores: number;
 }
 
 /** One autocannon run against a running pipeline, counting what reached the topic. */
@@ -121,8 +126,10 @@ export async function measurePipeline(red: NodeRedProcess, admin: Admin, topic: 
   const before = await topicCount(admin, topic);
   const rssBefore = rssOf(red.pid);
   const cpu0 = cpuSecondsOf(red.pid);
+  const main0 = cpuSecondsOf(red.pid, true);
   const result = await runLoad({ ...load, url: `${red.url}${PUSH_PATH}` });
   const cpu = cpuSecondsOf(red.pid) - cpu0;
+  const mainCpu = cpuSecondsOf(red.pid, true) - main0;
   const rssAfter = rssOf(red.pid);
   // The stock flow answers before Kafka has the records: wait until the topic stops growing.
   const t0 = Date.now();
@@ -138,6 +145,7 @@ export async function measurePipeline(red: NodeRedProcess, admin: Admin, topic: 
   return {
     load: result, batch, rssBefore, rssAfter, drainMs,
     cpuCores: cpu / result.seconds,
+    mainThreadCores: mainCpu / result.seconds,
     // Per event that went through (answered on receipt when nothing is stored).
     cpuUsPerEvent: (cpu * 1e6) / Math.max(stored, result.ok * batch, 1),
     answeredPerSecond: (result.ok * batch) / result.seconds,
@@ -146,9 +154,20 @@ export async function measurePipeline(red: NodeRedProcess, admin: Admin, topic: 
   };
 }
 
+/** What a measurement that drives the push pipeline at a fixed rate needs (stages.ts, soak.ts). */
+export interface PipelineLoadOptions {
+  brokers: string[];
+  redisUrl: string;
+  admin: Admin;
+  bodies: BodyFiles;
+  token: string;
+  eventsPerSecond: number;
+  seconds: number;
+}
+
 export interface PipelineProcess { red: NodeRedProcess; stop(): Promise<void> }
 
-export async function startOurPipeline(o: { userDir: string; brokers: string[]; topic: string; redisUrl: string; profileName?: string; variant?: PipelineVariant }): Promise<PipelineProcess> {
+export async function startOurPipeline(o: { userDir: string; brokers: string[]; topic: string; redisUrl: string; profileName?: string; variant?: PipelineVariant; messages?: PipelineMessages; clientThread?: 'worker' | 'main' }): Promise<PipelineProcess> {
   const keyPrefix = `bench:${process.pid}:${Date.now().toString(36)}:`;
   const red = await startNodeRed({
     userDir: o.userDir, flows: ourPipelineFlow({ ...o, keyPrefix }), profileName: o.profileName,
