@@ -9,6 +9,10 @@ export class DowntimeMarker {
   readonly previous: string | undefined;
   private lastWrite = 0;
   private connectedThisRun = false;
+  /** Starts of gaps whose backfill has not finished: the marker never moves past the earliest. */
+  private readonly holds = new Map<number, number>();
+  private nextHold = 0;
+  private written: number | undefined;
 
   /** @param everyMs how often alive() writes at most (a crash loses at most this much; backfill slack covers it). */
   constructor(private readonly file: string, private readonly everyMs = 2000) {
@@ -27,6 +31,19 @@ export class DowntimeMarker {
     this.write(now);
   }
 
+  /**
+   * A gap from `fromIso` is being backfilled: until release() the marker says at most `fromIso`, so a
+   * crash before the backfill finished (its events only in memory) repeats it on the next start.
+   */
+  hold(fromIso: string): () => void {
+    const at = Date.parse(fromIso);
+    if (!Number.isFinite(at)) return () => undefined;
+    const id = this.nextHold++;
+    this.holds.set(id, at);
+    if (this.connectedThisRun && (this.written === undefined || at < this.written)) this.persist(at);
+    return () => { this.holds.delete(id); };
+  }
+
   /** On close: records now if the source was connected in this run; else the older moment stays. */
   close(removed = false): void {
     if (removed) { fs.rmSync(this.file, { force: true }); return; }
@@ -35,10 +52,15 @@ export class DowntimeMarker {
 
   private write(now: number): void {
     this.lastWrite = now;
+    this.persist(Math.min(now, ...this.holds.values()));
+  }
+
+  private persist(at: number): void {
+    this.written = at;
     try {
       fs.mkdirSync(path.dirname(this.file), { recursive: true });
       const tmp = `${this.file}.tmp`;
-      fs.writeFileSync(tmp, JSON.stringify({ connectedUntil: new Date(now).toISOString() }));
+      fs.writeFileSync(tmp, JSON.stringify({ connectedUntil: new Date(at).toISOString() }));
       fs.renameSync(tmp, this.file);
     } catch {
       // A read-only userDir only costs the restart backfill; the live path goes on.

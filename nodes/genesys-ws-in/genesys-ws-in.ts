@@ -102,7 +102,10 @@ export = function (RED: NodeAPI): void {
     backfill?.on('warn', (w: string) => node.warn(w));
     const onGap = (gap: ChannelGap): void => {
       node.warn(RED._('genesys-ws-in.warn.gap', { from: gap.from, to: gap.to, topics: gap.topics.length, reason: gap.reason }));
-      void backfill?.fill(gap);
+      if (!backfill) return;
+      // Until this gap is filled, a crash must find it again on the next start.
+      const release = downtime?.hold(gap.from);
+      void backfill.fill(gap).finally(release);
     };
     // The time this node was away (redeploy, restart, crash) is a gap too: the platform kept nothing,
     // and Node-RED drops the messages in flight when a flow stops. Needs a userDir (a real Node-RED has one).
@@ -110,10 +113,11 @@ export = function (RED: NodeAPI): void {
     const downtime = backfill && userDir ? new DowntimeMarker(path.join(userDir, 'genesys-ws-in', `${node.id.replace(/[^\w.-]/g, '_')}.json`)) : null;
     let restartBackfilled = false;
     const onConnected = (): void => {
+      if (!restartBackfilled && downtime?.previous) {
+        restartBackfilled = true;
+        onGap({ from: downtime.previous, to: new Date().toISOString(), topics: backfillTopics(), channelId: 'restart', reason: 'restart' });
+      }
       downtime?.alive();
-      if (restartBackfilled || !downtime?.previous) return;
-      restartBackfilled = true;
-      onGap({ from: downtime.previous, to: new Date().toISOString(), topics: backfillTopics(), channelId: 'restart', reason: 'restart' });
     };
 
     const janitor = config.janitor ? new ZombieJanitor({

@@ -111,6 +111,26 @@ describe('fault suite findings', function () {
       new DowntimeMarker(file).close(true);
       assert.equal(fs.existsSync(file), false);
     });
+
+    it('never moves past a gap whose backfill has not finished (a crash mid-backfill repeats it)', () => {
+      const file = path.join(dir, 'held', 'ws.json');
+      const t = (s: string) => Date.parse(`2026-01-01T00:00:${s}Z`);
+      const a = new DowntimeMarker(file, 1000);
+      const releaseRestart = a.hold('2026-01-01T00:00:00.000Z'); // the restart gap, before the first connect
+      a.alive(t('05.000'));
+      assert.equal(new DowntimeMarker(file).previous, '2026-01-01T00:00:00.000Z', 'held at the gap start while it is filled');
+      const releaseDrop = a.hold('2026-01-01T00:00:03.000Z'); // a second gap while the first is being filled
+      releaseRestart();
+      a.alive(t('07.000'));
+      assert.equal(new DowntimeMarker(file).previous, '2026-01-01T00:00:03.000Z', 'the earliest unfinished gap');
+      releaseDrop();
+      a.alive(t('09.000'));
+      assert.equal(new DowntimeMarker(file).previous, '2026-01-01T00:00:09.000Z', 'moves on once every gap is filled');
+      const releaseLast = a.hold('2026-01-01T00:00:08.500Z');
+      a.close(); // a redeploy stops the backfill unfinished: the next start repeats the gap
+      assert.equal(new DowntimeMarker(file).previous, '2026-01-01T00:00:08.500Z');
+      releaseLast();
+    });
   });
 
   describe('genesys-ws-in after a redeploy or restart', () => {
@@ -159,6 +179,29 @@ describe('fault suite findings', function () {
       await waitUntil('restart backfill', () => ['c-away', 'c-live'].every((id) => out.some((m) => m.genesys.backfilled && m.key === id)), 8000);
       assert.ok(out.filter((m) => m.genesys.backfilled).every((m) => m.genesys.source === 'backfill'));
       assert.ok(fs.existsSync(path.join(userDir, 'genesys-ws-in', 'ws.json')));
+    });
+
+    it('stopped while backfilling the time it was away: the next start backfills that time again', async () => {
+      const analytics = sim.state.analytics as AnalyticsSocketState;
+      const marker = path.join(userDir, 'genesys-ws-in', 'ws.json');
+      await helper.load([configInit, wsInInit], flow(), creds());
+      await waitUntil('subscribed', () => analytics.subscriptions.length === 1, 5000);
+      await helper.unload();
+      const away = JSON.parse(fs.readFileSync(marker, 'utf8')).connectedUntil as string;
+      startConv(sim, 'c-away');
+      // The restart backfill hangs on its details query; the node is stopped (or killed) meanwhile.
+      const undelay = sim.injectDelay('/api/v2/analytics/conversations/details/query', 60_000);
+      await helper.load([configInit, wsInInit], flow(), creds());
+      await waitUntil('subscribed again', () => analytics.subscriptions.length === 2, 5000);
+      await sleep(2500); // past the marker's 2 s write interval while connected
+      assert.equal(JSON.parse(fs.readFileSync(marker, 'utf8')).connectedUntil, away, 'the marker stays at the unfilled gap');
+      await helper.unload();
+      undelay();
+      assert.equal(JSON.parse(fs.readFileSync(marker, 'utf8')).connectedUntil, away, 'a stop mid-backfill keeps the gap');
+      await helper.load([configInit, wsInInit], flow(), creds());
+      const out: any[] = [];
+      helper.getNode('out').on('input', (m: any) => out.push(m));
+      await waitUntil('the gap backfilled on the third start', () => out.some((m) => m.genesys.backfilled && m.key === 'c-away'), 8000);
     });
 
     it('a first start has nothing to backfill', async () => {
