@@ -40,7 +40,24 @@ export async function testConnection(settings: KafkaClientSettings, timeoutMs = 
 
 export interface TopicSpec { topic: string; partitions: number; replicationFactor: number }
 
-/** Creates the topics that do not exist yet; returns the names created. Throws with the broker's reason. */
+/** Why topic creation failed: the cluster refused it (a setting to fix) or could not be asked (an outage). */
+export class TopicCreationError extends Error {
+  constructor(message: string, readonly refusedByCluster: boolean) {
+    super(message);
+    this.name = 'TopicCreationError';
+  }
+}
+
+/** A refusal carries the broker's error type (per topic for createTopics); anything else never got an answer. */
+function refusedByCluster(err: unknown): boolean {
+  const e = err as { type?: unknown; errors?: Array<{ type?: unknown }> };
+  return typeof e?.type === 'string' || (Array.isArray(e?.errors) && e.errors.some((x) => typeof x?.type === 'string'));
+}
+
+/**
+ * Creates the topics that do not exist yet; returns the names created. Throws a TopicCreationError
+ * with the broker's reason, or with why the cluster could not be reached.
+ */
 export async function ensureTopics(settings: KafkaClientSettings, specs: TopicSpec[]): Promise<string[]> {
   if (specs.length === 0) return [];
   const admin = adminClient(settings);
@@ -57,7 +74,7 @@ export async function ensureTopics(settings: KafkaClientSettings, specs: TopicSp
   } catch (err) {
     const detail = (err as { errors?: Array<{ topic?: string; message?: string }> }).errors
       ?.map((e) => `${e.topic}: ${e.message}`).join('; ');
-    throw new Error(redact(`topic creation failed: ${detail || describeError(err)}`, settings));
+    throw new TopicCreationError(redact(`topic creation failed: ${detail || describeError(err)}`, settings), refusedByCluster(err));
   } finally {
     await admin.disconnect().catch(() => undefined);
   }
