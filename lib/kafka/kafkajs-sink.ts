@@ -113,9 +113,12 @@ export class KafkaJsSink implements KafkaRecordSink {
         topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
       });
     } catch (err) {
-      // kafkajs drops to "disconnected" when the cluster is gone: the next connect must re-run.
-      if (/producer is disconnected/i.test(describeError(err))) this.connected = null;
-      throw KafkaSendError.from(err);
+      // A lost connection (or kafkajs dropping to "disconnected") makes the next connect() a real
+      // attempt: a remembered success would report "connected" to a dead cluster, and the DLQ's spool
+      // (which waits while the producer looks connected) would never take over.
+      const e = KafkaSendError.from(err);
+      if (e.connectionLost || /producer is disconnected/i.test(describeError(err))) this.connected = null;
+      throw e;
     }
     const base = new Map<string, bigint>();
     for (const r of results) base.set(`${r.topicName}\u0000${r.partition}`, BigInt(r.baseOffset ?? '-1'));
