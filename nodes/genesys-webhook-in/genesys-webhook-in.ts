@@ -2,6 +2,7 @@
 // one message per event and (by default) answers only once every event is safe in Kafka/DLQ/dedup.
 // The request handling lives in lib/ingest/webhook-receiver; this file is the Node-RED glue.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import * as nodePath from 'node:path';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import type { GenesysMeta } from '../../lib/events/message';
 import { GenesysApiClient } from '../../lib/genesys/api-client';
@@ -14,9 +15,10 @@ import { claimsForMessage, JwtVerifier, type JwtFailure } from '../../lib/ingest
 import { deleteRegistration, upsertRegistration, type PushRegistrationSpec } from '../../lib/ingest/push-registration';
 import { CombinedSecrets, FileSecrets, StaticSecrets, secretsFromEnv, type SecretEncoding } from '../../lib/ingest/secrets';
 import { WebhookReceiver, type ReceivedBatch } from '../../lib/ingest/webhook-receiver';
+import { WebhookPathsFile } from '../../lib/ingest/webhook-paths';
 import { growth, health, nodeMetrics, observeAckLatency, releaseNode } from '../../lib/metrics';
 import type { GenesysConfigNode } from '../genesys-config/types';
-import { dropPlaceholders, listenDedicated, mountOnHttpNode, type Listener } from './http-route';
+import { dropPlaceholders, holdPathUntilFlowsStart, listenDedicated, mountOnHttpNode, type Listener } from './http-route';
 
 interface WebhookInDef extends NodeDef {
   path: string;
@@ -76,6 +78,13 @@ export = function (RED: NodeAPI): void {
     events.on('runtime-event', (e: { id?: string; payload?: { state?: string; deploy?: boolean } }) => {
       if (e?.id === 'runtime-state' && e.payload?.state === 'stop' && !e.payload.deploy) dropPlaceholders();
     });
+  }
+  // A cold start (after a crash too) answers HTTP before its flows started: the last run's paths
+  // answer 503 meanwhile, never 404.
+  const userDir = (RED.settings as { userDir?: string }).userDir;
+  const knownPaths = userDir ? new WebhookPathsFile(nodePath.join(userDir, 'genesys-webhook-in', 'paths.json')) : null;
+  if (knownPaths && RED.settings.httpNodeRoot !== false) {
+    for (const p of knownPaths.paths()) holdPathUntilFlowsStart(RED.httpNode, p);
   }
 
   function GenesysWebhookIn(this: Node<WebhookInCredentials>, config: WebhookInDef) {
@@ -223,6 +232,7 @@ export = function (RED: NodeAPI): void {
         // httpNodeAuth (Basic) and the sender's bearer JWT both need the Authorization header.
         if (auth) node.warn(RED._('genesys-webhook-in.errors.http-node-auth'));
         listener = mountOnHttpNode(RED.httpNode, path, node.id, handle, { middleware: RED.settings.httpNodeMiddleware, auth });
+        knownPaths?.set(node.id, path);
       }
       if (closed) { await listener.close(); return; }
       (node as any).listenerPort = (listener as { port?: number }).port;
@@ -302,7 +312,7 @@ export = function (RED: NodeAPI): void {
       // Still in the flows (a redeploy): the path answers 503 until the new node takes it, never 404.
       Promise.race([Promise.all([ready.then(() => listener?.close(!removed)), unregister()]), timeout])
         .catch(() => undefined)
-        .then(() => { releaseNode(node.id, removed); node.status({}); done(); });
+        .then(() => { releaseNode(node.id, removed); if (removed) knownPaths?.delete(node.id); node.status({}); done(); });
     });
   }
 

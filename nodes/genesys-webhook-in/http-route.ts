@@ -34,6 +34,16 @@ function unavailable(_req: http.IncomingMessage, res: http.ServerResponse): void
   res.end(body);
 }
 
+/**
+ * A path of the previous run, before its node started (a cold start): 503 + Retry-After until a node
+ * takes it or the flows have started (then dropPlaceholders ends it, as after a redeploy).
+ */
+export function holdPathUntilFlowsStart(httpNode: any, path: string): void {
+  const key = `POST ${path.toLowerCase()}`;
+  if (mounted.has(key) || placeholders.has(key)) return;
+  void mountOnHttpNode(httpNode, path, '(previous run)', unavailable).close(true);
+}
+
 export interface MountOptions {
   /** settings.httpNodeMiddleware: runs before the handler (then the route is an ordinary one). */
   middleware?: unknown;

@@ -11,7 +11,8 @@ import * as path from 'node:path';
 import helper from 'node-red-node-test-helper';
 import { ALL_CONVERSATIONS, Backfill, type BackfillEvent } from '../../lib/genesys/channels/backfill';
 import { DowntimeMarker } from '../../lib/genesys/downtime-marker';
-import { dropPlaceholders, mountOnHttpNode } from '../../nodes/genesys-webhook-in/http-route';
+import { WebhookPathsFile } from '../../lib/ingest/webhook-paths';
+import { dropPlaceholders, holdPathUntilFlowsStart, mountOnHttpNode } from '../../nodes/genesys-webhook-in/http-route';
 import { DEFAULT_CLIENT, GenesysSimulator } from '../../simulator/server';
 import type { AnalyticsSocketState } from '../../simulator/routes/analytics-ws';
 import configInit = require('../../nodes/genesys-config/genesys-config');
@@ -62,6 +63,34 @@ describe('fault suite findings', function () {
       assert.equal((await post('/genesys/b')).status, 503);
       dropPlaceholders();
       assert.equal((await post('/genesys/b')).status, 404);
+    });
+
+    it('a cold start holds the last run\'s paths (from the paths file) with 503 until a node takes them or the flows started', async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'webhook-paths-'));
+      try {
+        const file = path.join(dir, 'genesys-webhook-in', 'paths.json');
+        const run1 = new WebhookPathsFile(file);
+        run1.set('n3', '/genesys/c');
+        run1.set('n4', '/genesys/d');
+        run1.set('n5', '/genesys/gone');
+        run1.delete('n5'); // removed from the flows: not held next time
+        const run2 = new WebhookPathsFile(file);
+        assert.deepEqual(run2.paths().sort(), ['/genesys/c', '/genesys/d']);
+        for (const p of run2.paths()) holdPathUntilFlowsStart(httpNode, p);
+        assert.equal((await post('/genesys/c')).status, 503, 'before the flows started');
+        assert.equal((await post('/genesys/gone')).status, 404);
+        const taken = mountOnHttpNode(httpNode, '/genesys/c', 'n3', ok);
+        assert.equal((await post('/genesys/c')).status, 200, 'the started node takes its path');
+        assert.equal((await post('/genesys/d')).status, 503);
+        dropPlaceholders(); // flows:started: n4 is no longer in the flows
+        assert.equal((await post('/genesys/d')).status, 404);
+        assert.equal((await post('/genesys/c')).status, 200);
+        await taken.close(false);
+        fs.writeFileSync(file, '["not", "a map"]');
+        assert.deepEqual(new WebhookPathsFile(file).paths(), [], 'a broken file holds nothing');
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
     });
   });
 
