@@ -199,15 +199,16 @@ export = function (RED: NodeAPI): void {
         // Events without a key (validation: retrying cannot help) and events Redis could not decide
         // (transport: worth retrying) leave separately, each with its own reason.
         const rejects: { msg: Record<string, unknown>; error: Error }[] = [];
-        const reject = (idx: number[], reason: string, code: string, message: string): void => {
+        // The message is built only when there are failures: RED._ is a lookup too slow to run per batch.
+        const reject = (idx: number[], reason: string, code: string, message: () => string): void => {
           if (idx.length === 0) return;
           counts.failed += idx.length;
           metrics.failed += idx.length;
-          const f = failureOf(reason, code, message);
+          const f = failureOf(reason, code, message());
           rejects.push({ msg: { ...subsetOf(msg, idx), error: f.error }, error: f.err });
         };
-        reject(noKey, 'validation', 'no-key', RED._('dedup.errors.noKey', { mode: config.keyMode ?? 'auto', key: config.key ?? '' }));
-        reject(failed, 'transport', 'redis-unavailable', RED._('dedup.errors.redis', { error: redisError?.message ?? 'unknown' }));
+        reject(noKey, 'validation', 'no-key', () => RED._('dedup.errors.noKey', { mode: config.keyMode ?? 'auto', key: config.key ?? '' }));
+        reject(failed, 'transport', 'redis-unavailable', () => RED._('dedup.errors.redis', { error: redisError?.message ?? 'unknown' }));
         let err: Error | undefined;
         if (rejects.length && wired(2)) out[2] = rejects.length === 1 ? rejects[0].msg : rejects.map((r) => r.msg);
         else if (rejects.length) {
