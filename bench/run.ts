@@ -230,11 +230,12 @@ async function sectionSoak(c: Ctx): Promise<void> {
     userDir: userDirWithPackage(c.pkg), brokers: c.services.brokers, topic, redisUrl: c.services.redisUrl, admin: c.services.admin, bodies: c.bodies, token: c.token,
     eventsPerSecond: SOAK_EVENTS_PER_SECOND, seconds: PLAN.soakSeconds, warmupSeconds: PLAN.soakWarmup, log,
   });
-  const growth = (r.rssEnd - r.rssStart) / r.rssStart;
+  const growth = (r.rssTrendEnd - r.rssTrendStart) / r.rssTrendStart;
   const mb = (b: number) => `${Math.round(b / 2 ** 20)} MB`;
   c.rows.push({ name: `6. memory: push pipeline soak at ${fmt(SOAK_EVENTS_PER_SECOND)} events/s for ${PLAN.soakSeconds} s, Node-RED RSS growth`, value: growth * 100, unit: '%',
     target: '< 10 %', met: growth < 0.1, load: load1(),
-    note: `RSS median of the first ${r.windowSeconds} s after a ${PLAN.soakWarmup} s warm-up ${mb(r.rssStart)} → of the last ${r.windowSeconds} s ${mb(r.rssEnd)} `
+    note: `least-squares line through the 1 s samples after a ${PLAN.soakWarmup} s warm-up ${mb(r.rssTrendStart)} → ${mb(r.rssTrendEnd)}; `
+      + `median of the first ${r.windowSeconds} s ${mb(r.rssStart)} → of the last ${r.windowSeconds} s ${mb(r.rssEnd)} `
       + `(samples ranged ${mb(r.rssMin)}–${mb(r.rssMax)}; single readings ${mb(r.rssFirst)} → ${mb(r.rssLast)}; ${mb(r.rssBoot)} at boot); `
       + `${fmt(r.run.storedPerSecond)} events/s stored, p50 / p99 ${r.run.load.p50} / ${r.run.load.p99} ms; ${describeRun(r.run)}` });
 }
@@ -292,7 +293,7 @@ async function main(): Promise<void> {
     await services.stop();
   }
   const header = `Machine: ${os.cpus().length} cores (${os.cpus()[0]?.model.trim()}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, `
-    + `${QUICK ? 'QUICK mode' : 'full mode'}, median of ${RUNS} runs; ${services.origin}; every Node-RED (ours and stock) runs with NODE_OPTIONS=${BENCH_NODE_OPTIONS || '(none)'}; ours with one message per request unless a row says otherwise. The soak measures RSS growth after a ${PLAN.soakWarmup} s warm-up (V8 sizes its heaps in the first minutes), as the median of 1 s samples over the soak's last window against its first. Load average (1/5/15 min) at start ${loadAtStart}, at end ${loadAverage()}.`;
+    + `${QUICK ? 'QUICK mode' : 'full mode'}, median of ${RUNS} runs; ${services.origin}; every Node-RED (ours and stock) runs with NODE_OPTIONS=${BENCH_NODE_OPTIONS || '(none)'}; ours with one message per request unless a row says otherwise. The soak measures RSS growth after a ${PLAN.soakWarmup} s warm-up (V8 sizes its heaps in the first minutes), as the rise of the least-squares line through its 1 s samples (window medians swing with V8's GC cycle). Load average (1/5/15 min) at start ${loadAtStart}, at end ${loadAverage()}.`;
   const parts = [`## Benchmark ${new Date().toISOString()}`, '', table(c.rows, header)];
   if (c.notes.length) parts.push('', ...c.notes.map((n) => `- ${n}`));
   parts.push('', `Command: \`${process.env.BENCH_COMMAND || 'npm run bench'}\` (${[QUICK ? 'BENCH_QUICK=1' : '', ONLY.size ? `BENCH_ONLY=${[...ONLY].join(',')}` : '', PROFILE ? 'BENCH_PROFILE=1' : '', process.env.BENCH_RUNS ? `BENCH_RUNS=${RUNS}` : ''].filter(Boolean).join(' ') || 'defaults'}); whole run ${Math.round((Date.now() - started) / 1000)} s.`);
