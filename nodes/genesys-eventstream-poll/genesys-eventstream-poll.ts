@@ -111,8 +111,16 @@ export = function (RED: NodeAPI): void {
       metrics.received += events.length;
       metrics.sent += events.length;
       if (!delivery) return;
-      const aborted = new Promise<never>((_, reject) => closing.signal.addEventListener('abort', () => reject(new Error('closed')), { once: true }));
-      const r = await Promise.race([delivery.result, aborted]);
+      // One listener per page on the node's long-lived signal: removed once the page settled, or they pile up.
+      let onAbort = (): void => undefined;
+      const aborted = new Promise<never>((_, reject) => { onAbort = () => reject(new Error('closed')); });
+      closing.signal.addEventListener('abort', onAbort, { once: true });
+      let r;
+      try {
+        r = await Promise.race([delivery.result, aborted]);
+      } finally {
+        closing.signal.removeEventListener('abort', onAbort);
+      }
       if (!r.ok) throw new Error(RED._('genesys-eventstream-poll.errors.unsettled', { settled: r.settled, expected: r.expected, seconds: ackTimeoutMs / 1000 }));
     }
 

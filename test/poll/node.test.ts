@@ -96,6 +96,24 @@ describe('genesys-eventstream-poll node', function () {
     assert.equal(out.length, n, 'no more repeats once settled');
   });
 
+  it('after delivery: page after page leaves no listener behind (no MaxListenersExceededWarning)', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => { if (w.name === 'MaxListenersExceededWarning') warnings.push(w); };
+    process.on('warning', onWarning);
+    try {
+      const s = stream();
+      startConversations(sim, 120); // pages of 10 events: 12 pages, each settled downstream
+      await load({ streamId: s.subscription.id, ack: 'delivery', ackTimeout: 5 });
+      const out: any[] = [];
+      helper.getNode('out').on('input', (msg: any) => { out.push(msg); deliveryTracker.settle(msg, 'stored'); });
+      await waitFor(() => out.length >= 120, 5000, 'every page emitted and settled');
+      await sleep(50); // warnings are emitted on the next tick
+      assert.deepEqual(warnings.map((w) => w.message), []);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('creates the subscription with its filters when no stream id is set', async () => {
     await load({
       streamId: '', createSubscription: true, subscriptionName: 'inbound-only',
