@@ -2,7 +2,7 @@
 // redeploy or a crash. The platform keeps nothing for a socket that is down, and Node-RED drops the
 // messages in flight when a flow stops: the next start backfills from this moment (see genesys-ws-in).
 import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { readJsonFileSync, writeJsonFileSync } from '../json-file';
 
 export class DowntimeMarker {
   /** The previous run's last connected moment (ISO), read once at construction; undefined on a first start. */
@@ -16,12 +16,8 @@ export class DowntimeMarker {
 
   /** @param everyMs how often alive() writes at most (a crash loses at most this much; backfill slack covers it). */
   constructor(private readonly file: string, private readonly everyMs = 2000) {
-    try {
-      const at = (JSON.parse(fs.readFileSync(file, 'utf8')) as { connectedUntil?: unknown }).connectedUntil;
-      this.previous = typeof at === 'string' && Number.isFinite(Date.parse(at)) ? at : undefined;
-    } catch {
-      this.previous = undefined;
-    }
+    const at = (readJsonFileSync(file) as { connectedUntil?: unknown } | undefined)?.connectedUntil;
+    this.previous = typeof at === 'string' && Number.isFinite(Date.parse(at)) ? at : undefined;
   }
 
   /** Call while the source is connected: records now (at most every everyMs). */
@@ -57,13 +53,7 @@ export class DowntimeMarker {
 
   private persist(at: number): void {
     this.written = at;
-    try {
-      fs.mkdirSync(path.dirname(this.file), { recursive: true });
-      const tmp = `${this.file}.tmp`;
-      fs.writeFileSync(tmp, JSON.stringify({ connectedUntil: new Date(at).toISOString() }));
-      fs.renameSync(tmp, this.file);
-    } catch {
-      // A read-only userDir only costs the restart backfill; the live path goes on.
-    }
+    // A read-only userDir only costs the restart backfill; the live path goes on.
+    writeJsonFileSync(this.file, { connectedUntil: new Date(at).toISOString() });
   }
 }

@@ -2,15 +2,13 @@
 // Node-RED answers HTTP before a cold start has started its flows; a 404 in that window is final
 // for the sender (guide 000 retries only 429 and 5xx), so the paths of the last run answer 503 +
 // Retry-After until the flows are up (see genesys-webhook-in).
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { readJsonFileSync, writeJsonFileSync } from '../json-file';
 
 export class WebhookPathsFile {
   private readonly byNode: Record<string, string>;
 
   constructor(private readonly file: string) {
-    let read: unknown;
-    try { read = JSON.parse(fs.readFileSync(file, 'utf8')); } catch { read = {}; }
+    const read = readJsonFileSync(file);
     this.byNode = {};
     if (read && typeof read === 'object' && !Array.isArray(read)) {
       for (const [id, p] of Object.entries(read)) if (typeof p === 'string' && p.startsWith('/')) this.byNode[id] = p;
@@ -36,13 +34,7 @@ export class WebhookPathsFile {
   }
 
   private write(): void {
-    try {
-      fs.mkdirSync(path.dirname(this.file), { recursive: true });
-      const tmp = `${this.file}.tmp`;
-      fs.writeFileSync(tmp, JSON.stringify(this.byNode));
-      fs.renameSync(tmp, this.file);
-    } catch {
-      // A read-only userDir only costs the cold-start 503s; the live path goes on.
-    }
+    // A read-only userDir only costs the cold-start 503s; the live path goes on.
+    writeJsonFileSync(this.file, this.byNode);
   }
 }
